@@ -1,0 +1,1 @@
+"""The process people run: the `meterbot` CLI, the composition root and the Slack bot."""

@@ -1,0 +1,16 @@
+"""The CLI verbs, one module each; each module has `register(verbs)` that sets `run`."""
+
+from bot.commands import (
+    db,
+    demo,
+    ingest,
+    invoice,
+    ledger,
+    plans,
+    serve,
+    submit,
+    sync_customers,
+    worker,
+)
+
+COMMANDS = [demo, plans, ingest, submit, ledger, invoice, sync_customers, serve, worker, db]

@@ -1,0 +1,18 @@
+"""`meterbot worker`: not yet built (placeholder until its issue lands)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from bot.app import Services
+from core.errors import MeterbotError
+
+
+def register(verbs: Any) -> None:
+    parser = verbs.add_parser("worker", help="(not yet available)")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace, services: Services) -> int:
+    raise MeterbotError("'worker' is not available yet")

@@ -1,0 +1,1 @@
+"""meterbot's domain and its adapters: models, plans, pricing, rollups, ledger, ingestion."""

@@ -1,0 +1,53 @@
+"""All SQLModel tables; importing this package registers every table on the metadata."""
+
+from core.models.catalog import (
+    Aggregation,
+    Dimension,
+    FieldMapping,
+    Plan,
+    PlanPrice,
+    PlanVersion,
+    PriceModel,
+    Product,
+    RatingPeriod,
+)
+from core.models.customers import (
+    Contract,
+    ContractKind,
+    Customer,
+    CustomerAlias,
+    Entitlement,
+    EntitlementPeriod,
+    MarketplaceModel,
+)
+from core.models.ingest import IngestedObject, QuarantinedLine
+from core.models.ledger import LedgerStatus, MeteringRecord
+from core.models.ops import AuditEvent, Invoice
+from core.models.usage import HourlyRollup, UnmatchedUsage
+
+__all__ = [
+    "Aggregation",
+    "AuditEvent",
+    "Contract",
+    "ContractKind",
+    "Customer",
+    "CustomerAlias",
+    "Dimension",
+    "Entitlement",
+    "EntitlementPeriod",
+    "FieldMapping",
+    "HourlyRollup",
+    "IngestedObject",
+    "Invoice",
+    "LedgerStatus",
+    "MarketplaceModel",
+    "MeteringRecord",
+    "Plan",
+    "PlanPrice",
+    "PlanVersion",
+    "PriceModel",
+    "Product",
+    "QuarantinedLine",
+    "RatingPeriod",
+    "UnmatchedUsage",
+]

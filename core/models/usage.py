@@ -1,0 +1,47 @@
+"""Usage rolled up per (customer, dimension, hour), and usage no customer claims yet."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from core.models.base import decimal_field, time_field
+
+
+class HourlyRollup(SQLModel, table=True):
+    """Aggregates of every usage record for one customer, dimension and UTC hour."""
+
+    __table_args__ = (UniqueConstraint("customer_id", "dimension_id", "hour"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    dimension_id: int = Field(foreign_key="dimension.id", index=True)
+    hour: datetime = time_field(index=True)
+    sum: Decimal = decimal_field()
+    count: int = 0
+    min: Decimal | None = decimal_field(None, nullable=True)
+    max: Decimal | None = decimal_field(None, nullable=True)
+    last: Decimal | None = decimal_field(None, nullable=True)
+    last_at: datetime | None = time_field(default=None, nullable=True)
+
+
+class UnmatchedUsage(SQLModel, table=True):
+    """Usage under an id no customer has yet; moved into HourlyRollup once, when mapped."""
+
+    __table_args__ = (UniqueConstraint("usage_id", "dimension_id", "hour"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    usage_id: str = Field(index=True, max_length=255)
+    dimension_id: int = Field(foreign_key="dimension.id", index=True)
+    hour: datetime = time_field()
+    sum: Decimal = decimal_field()
+    count: int = 0
+    min: Decimal | None = decimal_field(None, nullable=True)
+    max: Decimal | None = decimal_field(None, nullable=True)
+    last: Decimal | None = decimal_field(None, nullable=True)
+    last_at: datetime | None = time_field(default=None, nullable=True)
+    resolved_customer_id: int | None = Field(default=None, foreign_key="customer.id")
+    resolved_at: datetime | None = time_field(default=None, nullable=True)

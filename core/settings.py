@@ -1,0 +1,141 @@
+"""Settings from the environment, validated as they load.
+
+Built once by the composition root (`bot.app`) and passed down; nothing reads the
+environment at import. Error messages name the environment variable at fault.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from core.errors import ConfigError
+
+DEFAULT_DATABASE_URL = "sqlite:///meterbot.db"
+
+
+def _env(name: str) -> AliasChoices:
+    return AliasChoices(name)
+
+
+class Settings(BaseSettings):
+    """Everything meterbot reads from the environment (see README, Configuration)."""
+
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=False, frozen=True)
+
+    database_url: str = Field(DEFAULT_DATABASE_URL, validation_alias=_env("METERBOT_DATABASE_URL"))
+    usage_url: str | None = Field(None, validation_alias=_env("METERBOT_USAGE_URL"))
+    channel: str | None = Field(None, validation_alias=_env("METERBOT_CHANNEL"))
+    admins: Annotated[frozenset[str], NoDecode] = Field(
+        frozenset(), validation_alias=_env("METERBOT_ADMINS")
+    )
+    marketplace: Literal["live", "dry-run"] = Field(
+        "dry-run", validation_alias=_env("METERBOT_MARKETPLACE")
+    )
+    plans_file: str | None = Field(None, validation_alias=_env("METERBOT_PLANS_FILE"))
+
+    slack_bot_token: SecretStr | None = Field(None, validation_alias=_env("SLACK_BOT_TOKEN"))
+    slack_signing_secret: SecretStr | None = Field(
+        None, validation_alias=_env("SLACK_SIGNING_SECRET")
+    )
+    slack_app_token: SecretStr | None = Field(None, validation_alias=_env("SLACK_APP_TOKEN"))
+    slack_api_url: str = Field("https://slack.com/api/", validation_alias=_env("SLACK_API_URL"))
+
+    aws_region: str = Field("us-east-1", validation_alias=_env("AWS_DEFAULT_REGION"))
+
+    salesforce_instance_url: str | None = Field(
+        None, validation_alias=_env("SALESFORCE_INSTANCE_URL")
+    )
+    salesforce_session_id: SecretStr | None = Field(
+        None, validation_alias=_env("SALESFORCE_SESSION_ID")
+    )
+    salesforce_username: str | None = Field(None, validation_alias=_env("SALESFORCE_USERNAME"))
+    salesforce_password: SecretStr | None = Field(
+        None, validation_alias=_env("SALESFORCE_PASSWORD")
+    )
+    salesforce_security_token: SecretStr | None = Field(
+        None, validation_alias=_env("SALESFORCE_SECURITY_TOKEN")
+    )
+    salesforce_domain: str = Field("login", validation_alias=_env("SALESFORCE_DOMAIN"))
+
+    @field_validator("admins", mode="before")
+    @classmethod
+    def _split_admins(cls, value: object) -> object:
+        if isinstance(value, str):
+            ids = [part.strip() for part in value.split(",") if part.strip()]
+            bad = [i for i in ids if not i[:1].isalpha() or not i.isalnum()]
+            if bad:
+                raise ValueError(f"not Slack user ids: {', '.join(bad)} (expected U0123,U0456)")
+            return frozenset(ids)
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if not value.startswith(("sqlite", "postgresql")):
+            raise ValueError("expected sqlite:///path or postgresql+psycopg://user@host/db")
+        return value
+
+    @field_validator("usage_url")
+    @classmethod
+    def _usage_url(cls, value: str | None) -> str | None:
+        if value and value.startswith("s3://") and len(value) <= len("s3://"):
+            raise ValueError("expected s3://bucket/prefix/ or a local folder")
+        return value or None
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _slash_terminated(cls, value: str) -> str:
+        return value if value.endswith("/") else value + "/"
+
+    @property
+    def dry_run(self) -> bool:
+        return self.marketplace == "dry-run"
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    """Build settings from `env` (default: the process environment).
+
+    Raises ConfigError with one line per bad variable, naming the variable.
+    """
+    try:
+        if env is None:
+            return Settings()
+        values: dict[str, Any] = {k: v for k, v in env.items() if k in _ALIASES}
+        return _ExplicitSettings(**values)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            name = str(err["loc"][0]) if err["loc"] else "environment"
+            problems.append(f"{name}: {err['msg']}")
+        raise ConfigError("; ".join(problems)) from None
+
+
+class _ExplicitSettings(Settings):
+    """Settings from an explicit mapping only, so tests never see the developer's environment."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)
+
+
+_ALIASES = {
+    str(choice)
+    for field in Settings.model_fields.values()
+    if isinstance(field.validation_alias, AliasChoices)
+    for choice in field.validation_alias.choices
+}

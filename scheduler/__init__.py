@@ -1,0 +1,1 @@
+"""APScheduler jobs: which pass runs when, posting through the notifier."""
