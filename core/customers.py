@@ -1,0 +1,87 @@
+"""Finding customers by whatever a person or a usage record calls them."""
+
+from __future__ import annotations
+
+import difflib
+from datetime import datetime
+
+from sqlmodel import Session, col, or_, select
+
+from core.errors import Ambiguous, NotFound
+from core.models import Contract, Customer, CustomerAlias
+
+_SHOWN = 5
+
+
+def find_customer(session: Session, text: str) -> Customer:
+    """The one customer `text` names: a display name (any case, or a unique prefix of one),
+    a Salesforce account id, a usage id, a CustomerIdentifier or an AWS account id."""
+    wanted = text.strip()
+    if not wanted:
+        raise NotFound("name a customer (its name, Salesforce id, usage id or Marketplace id)")
+    exact = _exact_matches(session, wanted)
+    if len(exact) == 1:
+        return exact[0]
+    if len(exact) > 1:
+        raise Ambiguous(f"{wanted!r} matches {_names(exact)}; use the Salesforce id")
+    prefixed = list(
+        session.exec(
+            select(Customer).where(col(Customer.name).ilike(_like_prefix(wanted), escape="\\"))
+        ).all()
+    )
+    if len(prefixed) == 1:
+        return prefixed[0]
+    if prefixed:
+        raise Ambiguous(f"{wanted!r} could be {_names(prefixed)}; type more of the name")
+    raise NotFound(_not_found_message(session, wanted))
+
+
+def _exact_matches(session: Session, wanted: str) -> list[Customer]:
+    by_alias = select(CustomerAlias.customer_id).where(CustomerAlias.usage_id == wanted)
+    query = select(Customer).where(
+        or_(
+            col(Customer.salesforce_account_id) == wanted,
+            col(Customer.customer_identifier) == wanted,
+            col(Customer.aws_account_id) == wanted,
+            col(Customer.id).in_(by_alias),
+        )
+    )
+    found = list(session.exec(query).all())
+    if found:
+        return found
+    return [c for c in session.exec(select(Customer)).all() if c.name.lower() == wanted.lower()]
+
+
+def _like_prefix(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped + "%"
+
+
+def _names(customers: list[Customer]) -> str:
+    names = sorted(c.name for c in customers)
+    more = f" and {len(names) - _SHOWN} more" if len(names) > _SHOWN else ""
+    return ", ".join(names[:_SHOWN]) + more
+
+
+def _not_found_message(session: Session, wanted: str) -> str:
+    names = list(session.exec(select(Customer.name)).all())
+    close = difflib.get_close_matches(wanted, names, n=3, cutoff=0.5)
+    hint = f"; did you mean {' or '.join(close)}?" if close else ""
+    return f"no customer matches {wanted!r}{hint}"
+
+
+def alias_map(session: Session) -> dict[str, int]:
+    """Usage id -> customer id, for every id a customer's usage may arrive under."""
+    rows = session.exec(select(CustomerAlias.usage_id, CustomerAlias.customer_id)).all()
+    return dict(rows)
+
+
+def active_contract(session: Session, *, customer_id: int, at: datetime) -> Contract | None:
+    """The contract in force for the customer at `at` (the latest started, if several)."""
+    query = (
+        select(Contract)
+        .where(Contract.customer_id == customer_id, col(Contract.starts_at) <= at)
+        .where(or_(col(Contract.ends_at).is_(None), col(Contract.ends_at) > at))
+        .order_by(col(Contract.starts_at).desc(), col(Contract.id).desc())
+    )
+    return session.exec(query).first()

@@ -1,0 +1,138 @@
+"""Reading hourly rollups back as periods: sum, average, peak, count and last.
+
+Periods are computed in Python from the hourly rows, with Decimal, so the answer is
+exact and the same on SQLite (text decimals) and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlmodel import Session, col, select
+
+from core.models import Aggregation, HourlyRollup
+from core.periods import HOUR, Period
+
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True)
+class PeriodUsage:
+    """A dimension's usage over a period. `hours` is how many hours `avg` is spread over."""
+
+    sum: Decimal = ZERO
+    avg: Decimal = ZERO
+    peak: Decimal = ZERO
+    count: int = 0
+    last: Decimal = ZERO
+    hours: int = 0
+
+
+def hour_value(row: HourlyRollup, aggregation: str) -> Decimal:
+    """One hour's figure under the dimension's aggregation."""
+    if aggregation == Aggregation.AVG:
+        return row.sum / row.count if row.count else ZERO
+    if aggregation == Aggregation.PEAK:
+        return row.max if row.max is not None else ZERO
+    if aggregation == Aggregation.COUNT:
+        return Decimal(row.count)
+    if aggregation == Aggregation.LAST:
+        return row.last if row.last is not None else ZERO
+    return row.sum
+
+
+def summarize(rows: Iterable[HourlyRollup], period: Period, as_of: datetime | None) -> PeriodUsage:
+    """Fold a period's hourly rows. Empty hours count as zero in the average, over the
+    hours that have elapsed by `as_of` (the whole period when `as_of` is None)."""
+    rows = sorted(rows, key=lambda r: r.hour)
+    if not rows:
+        return PeriodUsage(hours=_elapsed_hours(period, as_of, None))
+    hours = _elapsed_hours(period, as_of, rows[-1].hour)
+    latest = max(rows, key=lambda r: (r.last_at or r.hour, r.hour))
+    return PeriodUsage(
+        sum=sum((r.sum for r in rows), ZERO),
+        avg=sum((hour_value(r, Aggregation.AVG) for r in rows), ZERO) / hours,
+        peak=max((r.max for r in rows if r.max is not None), default=ZERO),
+        count=sum(r.count for r in rows),
+        last=latest.last if latest.last is not None else ZERO,
+        hours=hours,
+    )
+
+
+def _elapsed_hours(period: Period, as_of: datetime | None, last_hour: datetime | None) -> int:
+    hours = period.clipped(as_of).hours if as_of is not None else period.hours
+    if last_hour is not None:
+        hours = max(hours, int((last_hour - period.start) / HOUR) + 1)
+    return hours
+
+
+def aggregate(usage: PeriodUsage, aggregation: str) -> Decimal:
+    """The period's quantity under a dimension's aggregation rule."""
+    return {
+        Aggregation.SUM: usage.sum,
+        Aggregation.AVG: usage.avg,
+        Aggregation.PEAK: usage.peak,
+        Aggregation.COUNT: Decimal(usage.count),
+        Aggregation.LAST: usage.last,
+    }[Aggregation(aggregation)]
+
+
+def _rows(session: Session, period: Period, **match: int) -> list[HourlyRollup]:
+    query = select(HourlyRollup).where(
+        col(HourlyRollup.hour) >= period.start, col(HourlyRollup.hour) < period.end
+    )
+    for name, value in match.items():
+        query = query.where(getattr(HourlyRollup, name) == value)
+    return list(session.exec(query).all())
+
+
+def period_usage(
+    session: Session,
+    *,
+    customer_id: int,
+    dimension_id: int,
+    period: Period,
+    as_of: datetime | None = None,
+) -> PeriodUsage:
+    rows = _rows(session, period, customer_id=customer_id, dimension_id=dimension_id)
+    return summarize(rows, period, as_of)
+
+
+def usage_by_dimension(
+    session: Session, *, customer_id: int, period: Period, as_of: datetime | None = None
+) -> dict[int, PeriodUsage]:
+    """dimension id -> usage, for every dimension the customer used in the period."""
+    grouped: dict[int, list[HourlyRollup]] = {}
+    for row in _rows(session, period, customer_id=customer_id):
+        grouped.setdefault(row.dimension_id, []).append(row)
+    return {dim: summarize(rows, period, as_of) for dim, rows in grouped.items()}
+
+
+def usage_for_all(
+    session: Session, *, period: Period, as_of: datetime | None = None
+) -> dict[tuple[int, int], PeriodUsage]:
+    """(customer id, dimension id) -> usage, for everything used in the period."""
+    grouped: dict[tuple[int, int], list[HourlyRollup]] = {}
+    for row in _rows(session, period):
+        grouped.setdefault((row.customer_id, row.dimension_id), []).append(row)
+    return {key: summarize(rows, period, as_of) for key, rows in grouped.items()}
+
+
+def hourly_series(
+    session: Session,
+    *,
+    customer_id: int,
+    dimension_id: int,
+    period: Period,
+    aggregation: str = Aggregation.SUM,
+) -> list[tuple[datetime, Decimal]]:
+    """Every hour of the period with its figure (zero where nothing was recorded)."""
+    rows = _rows(session, period, customer_id=customer_id, dimension_id=dimension_id)
+    by_hour = {row.hour: hour_value(row, aggregation) for row in rows}
+    return [
+        (period.start + i * HOUR, by_hour.get(period.start + i * HOUR, ZERO))
+        for i in range(period.hours)
+    ]

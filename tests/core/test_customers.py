@@ -1,0 +1,73 @@
+"""Finding a customer by any name a person might use."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from core.customers import active_contract, alias_map, find_customer
+from core.errors import Ambiguous, NotFound
+from core.models import Contract, Customer, CustomerAlias, Plan, Product
+
+
+@pytest.fixture
+def customers(session):
+    acme = Customer(name="Acme Corp", salesforce_account_id="001A", customer_identifier="cust-acme")
+    acorn = Customer(name="Acorn Labs", aws_account_id="123456789012")
+    globex = Customer(name="Globex_50%", salesforce_account_id="001G")
+    session.add_all([acme, acorn, globex])
+    session.flush()
+    session.add(CustomerAlias(customer_id=acme.id, usage_id="cluster-7"))
+    session.commit()
+    return acme, acorn, globex
+
+
+@pytest.mark.parametrize(
+    "text", ["Acme Corp", "acme corp", "ACME", "acme c", "001A", "cluster-7", "cust-acme"]
+)
+def test_any_name_finds_the_customer(session, customers, text):
+    assert find_customer(session, text).name == "Acme Corp"
+
+
+def test_account_id_and_like_wildcards_are_literal(session, customers):
+    assert find_customer(session, "123456789012").name == "Acorn Labs"
+    assert find_customer(session, "globex_50").name == "Globex_50%"
+    with pytest.raises(NotFound):
+        find_customer(session, "glob%x")
+
+
+def test_ambiguous_prefix_lists_the_candidates(session, customers):
+    with pytest.raises(Ambiguous, match="Acme Corp, Acorn Labs"):
+        find_customer(session, "ac")
+
+
+def test_unknown_name_suggests_a_close_one(session, customers):
+    with pytest.raises(NotFound, match="did you mean Acme Corp"):
+        find_customer(session, "Acme Crop")
+
+
+def test_alias_map_and_active_contract(session, customers):
+    acme = customers[0]
+    assert alias_map(session) == {"cluster-7": acme.id}
+    product = Product(key="p", name="P")
+    session.add(product)
+    session.flush()
+    plan = Plan(key="gold", product_id=product.id, name="Gold")
+    session.add(plan)
+    session.flush()
+    old = Contract(
+        customer_id=acme.id,
+        plan_id=plan.id,
+        starts_at=datetime(2026, 1, 1, tzinfo=UTC),
+        ends_at=datetime(2026, 6, 1, tzinfo=UTC),
+    )
+    new = Contract(customer_id=acme.id, plan_id=plan.id, starts_at=datetime(2026, 6, 1, tzinfo=UTC))
+    session.add_all([old, new])
+    session.commit()
+    at = datetime(2026, 5, 31, 23, 59, 59, tzinfo=UTC)
+    assert active_contract(session, customer_id=acme.id, at=at).id == old.id
+    at = datetime(2026, 6, 1, tzinfo=UTC)
+    assert active_contract(session, customer_id=acme.id, at=at).id == new.id
+    at = datetime(2025, 12, 31, tzinfo=UTC)
+    assert active_contract(session, customer_id=acme.id, at=at) is None
