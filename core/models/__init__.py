@@ -23,6 +23,7 @@ from core.models.customers import (
 from core.models.ingest import IngestedObject, QuarantinedLine
 from core.models.ledger import LedgerStatus, MeteringRecord
 from core.models.ops import AuditEvent, Invoice
+from core.models.ops_jobs import AlertRule, AlertState, JobRun  # noqa: F401  (tables)
 from core.models.usage import HourlyRollup, UnmatchedUsage
 
 __all__ = [
