@@ -99,6 +99,57 @@ class Settings(BaseSettings):
     def dry_run(self) -> bool:
         return self.marketplace == "dry-run"
 
+    # Scheduled operation (docs/operations.md): five-field cron strings in UTC, or "off".
+    schedule_ingest: str = Field("* * * * *", validation_alias=_env("METERBOT_SCHEDULE_INGEST"))
+    schedule_salesforce: str = Field(
+        "*/15 * * * *", validation_alias=_env("METERBOT_SCHEDULE_SALESFORCE")
+    )
+    schedule_submit: str = Field("5 * * * *", validation_alias=_env("METERBOT_SCHEDULE_SUBMIT"))
+    schedule_retry: str = Field("35 * * * *", validation_alias=_env("METERBOT_SCHEDULE_RETRY"))
+    schedule_daily_digest: str = Field(
+        "0 8 * * *", validation_alias=_env("METERBOT_SCHEDULE_DAILY_DIGEST")
+    )
+    schedule_weekly_digest: str = Field(
+        "0 8 * * mon", validation_alias=_env("METERBOT_SCHEDULE_WEEKLY_DIGEST")
+    )
+    schedule_invoices: str = Field("0 7 1 * *", validation_alias=_env("METERBOT_SCHEDULE_INVOICES"))
+    digest_channel: str | None = Field(None, validation_alias=_env("METERBOT_DIGEST_CHANNEL"))
+    # Salesforce correlation: the SOQL query and `name=Field__c` overrides of the field mapping.
+    salesforce_query: str | None = Field(None, validation_alias=_env("METERBOT_SALESFORCE_QUERY"))
+    salesforce_fields: str | None = Field(None, validation_alias=_env("METERBOT_SALESFORCE_FIELDS"))
+    salesforce_timeout: float = Field(
+        30.0, gt=0, validation_alias=_env("METERBOT_SALESFORCE_TIMEOUT")
+    )
+
+    @field_validator(
+        "schedule_ingest",
+        "schedule_salesforce",
+        "schedule_submit",
+        "schedule_retry",
+        "schedule_daily_digest",
+        "schedule_weekly_digest",
+        "schedule_invoices",
+    )
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        from apscheduler.triggers.cron import CronTrigger
+
+        value = " ".join(value.split())
+        if value.lower() == "off":
+            return "off"
+        try:
+            CronTrigger.from_crontab(value, timezone="UTC")
+        except ValueError as exc:
+            reason = f"not a cron schedule {value!r} ({exc}); say '*/15 * * * *' or 'off'"
+            raise ValueError(reason) from None
+        return value
+
+    @property
+    def salesforce_configured(self) -> bool:
+        password_login = self.salesforce_username and self.salesforce_password
+        session_login = self.salesforce_instance_url and self.salesforce_session_id
+        return bool(password_login or session_login)
+
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     """Build settings from `env` (default: the process environment).
