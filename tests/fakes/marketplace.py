@@ -1,0 +1,353 @@
+"""A local stand-in for the AWS Marketplace Metering Service that enforces AWS's rules.
+
+A real HTTP server on 127.0.0.1 (port 0, a daemon thread) speaking AWS JSON 1.1 for
+`AWSMPMeteringService.BatchMeterUsage`, so a real boto3 client pointed at it with
+`endpoint_url` (or AWS_ENDPOINT_URL_MARKETPLACE_METERING) exercises the whole path.
+It enforces MARKETPLACE.md: at most 25 records, one model per call (ProductCode xor
+LicenseArn) and one product per call, exactly one well-formed quantity per record,
+the 24-hour window and the month-end 06:00 UTC cut-off (whole call refused), identity
+(customer, dimension, hour) per product or licence with quantities compared by value,
+unknown customers, products, dimensions and licences. Faults can be injected: throttling
+above N calls a second, 500s, UnprocessedRecords, latency, and dropping the connection
+after processing (a crash between the call and the ledger update).
+
+    with MarketplaceStandIn() as mp:             # or: async with MarketplaceStandIn() as mp
+        mp.add_product("prod-1", ["storage", "api_calls"])
+        mp.subscribe("prod-1", "cust-a")          # CustomerIdentifier model
+        mp.add_license("prod-1", LICENSE_ARN, "123456789012")  # CustomerAWSAccountId model
+        mp.clock = lambda: datetime(2026, 11, 22, 12, 5, tzinfo=UTC)
+        client = mp.boto_client()                 # boto3, retries off, dummy credentials
+        ...
+        assert mp.billed() == {("prod-1", "cust-a", "storage", hour): Decimal("1.5")}
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+QUANTITY = re.compile(r"^(0|[1-9][0-9]{0,9})(\.[0-9]{1,6})?$")
+TARGET = "AWSMPMeteringService.BatchMeterUsage"
+MAX_RECORDS = 25
+MAX_BODY = 1_000_000
+
+
+@dataclass(frozen=True)
+class Billed:
+    """One accepted record: what the seller will be paid for."""
+
+    scope: str  # the ProductCode, or the LicenseArn
+    customer: str  # CustomerIdentifier, or CustomerAWSAccountId
+    dimension: str
+    hour: datetime
+    quantity: Decimal
+    record_id: str
+
+
+class AwsError(Exception):
+    def __init__(self, code: str, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.code, self.message, self.status = code, message, status
+
+
+@dataclass
+class _Product:
+    dimensions: set[str]
+    customers: set[str] = field(default_factory=set)
+
+
+class MarketplaceStandIn:
+    """The service at `endpoint_url`. Everything it accepted is in `accepted`."""
+
+    def __init__(self, *, latency: float = 0.0, throttle_above: int | None = None) -> None:
+        self.latency = latency
+        self.throttle_above = throttle_above  # calls per second (sliding 1 s window), like AWS
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+        self.accepted: list[Billed] = []
+        self.calls = 0  # requests received, throttled or not
+        self.throttled = 0
+        self.requests: list[dict[str, Any]] = []  # every request body, in arrival order
+        self._products: dict[str, _Product] = {}
+        self._licenses: dict[str, tuple[str, str]] = {}  # arn -> (product code, account id)
+        self._identity: dict[tuple[str, str, str, datetime], Billed] = {}
+        self._window: deque[float] = deque()
+        self._internal_errors = 0
+        self._drops = 0
+        self._unprocessed: dict[tuple[str, str], int] = {}  # (customer, dimension) -> times
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+
+    # -- catalogue -------------------------------------------------------------------
+    def add_product(self, code: str, dimensions: list[str]) -> None:
+        self._products[code] = _Product(set(dimensions))
+
+    def subscribe(self, code: str, customer_identifier: str) -> None:
+        self._products[code].customers.add(customer_identifier)
+
+    def add_license(self, code: str, license_arn: str, aws_account_id: str) -> None:
+        self._licenses[license_arn] = (code, aws_account_id)
+
+    # -- faults ----------------------------------------------------------------------
+    def fail_next(self, calls: int = 1) -> None:
+        """The next `calls` requests answer InternalServiceErrorException (HTTP 500)."""
+        self._internal_errors += calls
+
+    def drop_after_processing(self, calls: int = 1) -> None:
+        """The next `calls` requests are processed, then the connection is cut unanswered."""
+        self._drops += calls
+
+    def leave_unprocessed(self, customer: str, dimension: str, times: int = 1) -> None:
+        """Return this customer's record for `dimension` as UnprocessedRecords `times` times."""
+        self._unprocessed[(customer, dimension)] = times
+
+    # -- what was billed --------------------------------------------------------------
+    def billed(self) -> dict[tuple[str, str, str, datetime], Decimal]:
+        """(scope, customer, dimension, hour) -> the quantity that stands."""
+        with self._lock:
+            return {key: b.quantity for key, b in self._identity.items()}
+
+    def total(self, customer: str, dimension: str) -> Decimal:
+        return sum(
+            (
+                b.quantity
+                for b in self.accepted
+                if (b.customer, b.dimension) == (customer, dimension)
+            ),
+            Decimal(0),
+        )
+
+    # -- lifecycle --------------------------------------------------------------------
+    @property
+    def endpoint_url(self) -> str:
+        assert self._server is not None, "start the stand-in first"
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def env(self) -> dict[str, str]:
+        """Environment for a process that should talk to this stand-in."""
+        return {
+            "AWS_ENDPOINT_URL_MARKETPLACE_METERING": self.endpoint_url,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }
+
+    def boto_client(self, *, max_attempts: int = 1, read_timeout: float = 10) -> Any:
+        """A real boto3 meteringmarketplace client aimed here (botocore retries off)."""
+        import boto3
+        from botocore.config import Config
+
+        config = Config(
+            retries={"total_max_attempts": max_attempts, "mode": "standard"},
+            connect_timeout=2,
+            read_timeout=read_timeout,
+            max_pool_connections=16,
+        )
+        return boto3.client(
+            "meteringmarketplace",
+            endpoint_url=self.endpoint_url,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            config=config,
+        )
+
+    def start(self) -> MarketplaceStandIn:
+        server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        self._server = server
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> MarketplaceStandIn:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    async def __aenter__(self) -> MarketplaceStandIn:
+        return self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- the service -------------------------------------------------------------------
+    def handle(self, target: str, body: bytes) -> tuple[int, dict[str, Any], bool]:
+        """(HTTP status, JSON answer, drop the connection?)."""
+        with self._lock:
+            self.calls += 1
+            if self._over_quota():
+                self.throttled += 1
+                raise AwsError("ThrottlingException", "Rate exceeded")
+            if self._internal_errors:
+                self._internal_errors -= 1
+                raise AwsError("InternalServiceErrorException", "internal error", 500)
+        if self.latency:
+            time.sleep(self.latency)
+        if target != TARGET:
+            raise AwsError("UnknownOperationException", f"unknown target {target}")
+        if len(body) >= MAX_BODY:
+            raise AwsError("ValidationException", "request must be under 1 MB")
+        request = json.loads(body)
+        with self._lock:
+            self.requests.append(request)
+            answer = self._batch_meter_usage(request)
+            drop = self._drops > 0
+            self._drops -= 1 if drop else 0
+        return 200, answer, drop
+
+    def _over_quota(self) -> bool:
+        if self.throttle_above is None:
+            return False
+        now = time.monotonic()
+        while self._window and now - self._window[0] >= 1.0:
+            self._window.popleft()
+        if len(self._window) >= self.throttle_above:
+            return True
+        self._window.append(now)
+        return False
+
+    def _batch_meter_usage(self, request: dict[str, Any]) -> dict[str, Any]:
+        records = request.get("UsageRecords")
+        if not isinstance(records, list) or not records or len(records) > MAX_RECORDS:
+            raise AwsError("ValidationException", f"UsageRecords must hold 1..{MAX_RECORDS}")
+        scopes = [self._scope(request, record) for record in records]
+        if len({product for product, _ in scopes}) > 1:
+            raise AwsError("ValidationException", "one BatchMeterUsage call is for one product")
+        for record, (product, _) in zip(records, scopes, strict=True):
+            self._check_record(record)
+            if record["Dimension"] not in self._products[product].dimensions:
+                raise AwsError(
+                    "InvalidUsageDimensionException", f"unknown dimension {record['Dimension']}"
+                )
+        results, unprocessed = [], []
+        for record, (_, scope) in zip(records, scopes, strict=True):
+            if self._take_unprocessed(record):
+                unprocessed.append(record)
+            else:
+                results.append(self._meter(record, scope))
+        return {"Results": results, "UnprocessedRecords": unprocessed}
+
+    def _scope(self, request: dict[str, Any], record: dict[str, Any]) -> tuple[str, str]:
+        """(product code, identity scope) of a record; refuses mixed or missing models."""
+        code, arn = request.get("ProductCode"), record.get("LicenseArn")
+        by_id, by_account = "CustomerIdentifier" in record, "CustomerAWSAccountId" in record
+        if code is not None and (arn is not None or by_account):
+            raise AwsError("ValidationException", "ProductCode and LicenseArn cannot be mixed")
+        if code is not None:
+            if not by_id:
+                raise AwsError("ValidationException", "CustomerIdentifier required")
+            if code not in self._products:
+                raise AwsError("InvalidProductCodeException", f"unknown product code {code}")
+            return code, code
+        if by_id or arn is None or not by_account:
+            raise AwsError("ValidationException", "LicenseArn + CustomerAWSAccountId required")
+        if arn not in self._licenses:
+            raise AwsError("InvalidLicenseException", f"unknown licence {arn}")
+        return self._licenses[arn][0], arn
+
+    def _check_record(self, record: dict[str, Any]) -> None:
+        has_int, text = "Quantity" in record, record.get("QuantityAsDecimal")
+        if has_int == (text is not None):
+            raise AwsError("ValidationException", "exactly one of Quantity, QuantityAsDecimal")
+        if text is not None and not (isinstance(text, str) and QUANTITY.match(text)):
+            raise AwsError("ValidationException", f"malformed QuantityAsDecimal {text!r}")
+        if has_int and not (
+            isinstance(record["Quantity"], int) and 0 <= record["Quantity"] < 2**31
+        ):
+            raise AwsError("ValidationException", "Quantity must be 0..2147483647")
+        if not 1 <= len(str(record.get("Dimension", ""))) <= 255:
+            raise AwsError("ValidationException", "Dimension must be 1..255 characters")
+        self._check_time(datetime.fromtimestamp(float(record["Timestamp"]), UTC))
+
+    def _check_time(self, stamp: datetime) -> None:
+        now = self.clock()
+        month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        too_old = now - stamp >= timedelta(hours=24) or stamp > now
+        past_cutoff = stamp < month_start and now >= month_start + timedelta(hours=6)
+        if too_old or past_cutoff:
+            raise AwsError(
+                "TimestampOutOfBoundsException", f"timestamp {stamp:%FT%TZ} out of range"
+            )
+
+    def _take_unprocessed(self, record: dict[str, Any]) -> bool:
+        key = (_customer(record), record["Dimension"])
+        if self._unprocessed.get(key, 0) > 0:
+            self._unprocessed[key] -= 1
+            return True
+        return False
+
+    def _meter(self, record: dict[str, Any], scope: str) -> dict[str, Any]:
+        customer, dimension = _customer(record), record["Dimension"]
+        if scope in self._products:
+            subscribed = customer in self._products[scope].customers
+        else:
+            subscribed = self._licenses[scope][1] == customer
+        if not subscribed:
+            return {"UsageRecord": record, "Status": "CustomerNotSubscribed"}
+        stamp = datetime.fromtimestamp(float(record["Timestamp"]), UTC)
+        hour = stamp.replace(minute=0, second=0, microsecond=0)
+        quantity = Decimal(record.get("QuantityAsDecimal") or record.get("Quantity") or 0)
+        key = (scope, customer, dimension, hour)
+        known = self._identity.get(key)
+        if known is not None:
+            if known.quantity != quantity:
+                return {"UsageRecord": record, "Status": "DuplicateRecord"}
+            return {"UsageRecord": record, "Status": "Success", "MeteringRecordId": known.record_id}
+        billed = Billed(scope, customer, dimension, hour, quantity, f"mr-{next(self._ids):08d}")
+        self._identity[key] = billed
+        self.accepted.append(billed)
+        return {"UsageRecord": record, "Status": "Success", "MeteringRecordId": billed.record_id}
+
+
+def _customer(record: dict[str, Any]) -> str:
+    return str(record.get("CustomerIdentifier") or record.get("CustomerAWSAccountId"))
+
+
+def _handler_for(service: MarketplaceStandIn) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            try:
+                status, answer, drop = service.handle(self.headers.get("X-Amz-Target", ""), body)
+            except AwsError as exc:
+                status, answer, drop = (
+                    exc.status,
+                    {"__type": exc.code, "message": exc.message},
+                    False,
+                )
+            if drop:
+                self.close_connection = True
+                self.connection.shutdown(2)
+                return
+            payload = json.dumps(answer).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/x-amz-json-1.1")
+            self.send_header("Content-Length", str(len(payload)))
+            self.send_header("x-amzn-RequestId", f"req-{time.monotonic_ns()}")
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass  # keep test output clean
+
+    return Handler
