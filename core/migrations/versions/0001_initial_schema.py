@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 18:02:35.732072
+Create Date: 2026-11-23 18:04:16.217651
 """
 
 from collections.abc import Sequence
@@ -244,6 +244,24 @@ def upgrade() -> None:
     with op.batch_alter_table('invoice', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_invoice_customer_id'), ['customer_id'], unique=False)
 
+    op.create_table('meteredusage',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('customer_id', sa.Integer(), nullable=False),
+    sa.Column('dimension_id', sa.Integer(), nullable=False),
+    sa.Column('period_start', core.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('units', core.models.types.DecimalType(precision=38, scale=12), nullable=False),
+    sa.Column('billable', core.models.types.DecimalType(precision=38, scale=12), nullable=False),
+    sa.Column('updated_at', core.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['customer_id'], ['customer.id'], ),
+    sa.ForeignKeyConstraint(['dimension_id'], ['dimension.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('customer_id', 'dimension_id', 'period_start')
+    )
+    with op.batch_alter_table('meteredusage', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_meteredusage_customer_id'), ['customer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_meteredusage_dimension_id'), ['dimension_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_meteredusage_period_start'), ['period_start'], unique=False)
+
     op.create_table('meteringrecord',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('customer_id', sa.Integer(), nullable=False),
@@ -255,6 +273,12 @@ def upgrade() -> None:
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('metering_record_id', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
     sa.Column('last_error', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=True),
+    sa.Column('note', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
+    sa.Column('model', sqlmodel.sql.sqltypes.AutoString(length=30), nullable=True),
+    sa.Column('scope', sqlmodel.sql.sqltypes.AutoString(length=2048), nullable=True),
+    sa.Column('customer_ref', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
+    sa.Column('dimension_key', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
+    sa.Column('batch_key', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
     sa.Column('claimed_by', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
     sa.Column('claimed_until', core.models.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('created_at', core.models.types.UTCDateTime(timezone=True), nullable=False),
@@ -270,6 +294,23 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_meteringrecord_dimension_id'), ['dimension_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_meteringrecord_hour'), ['hour'], unique=False)
         batch_op.create_index(batch_op.f('ix_meteringrecord_status'), ['status'], unique=False)
+        batch_op.create_index('ix_meteringrecord_status_hour', ['status', 'hour'], unique=False)
+
+    op.create_table('meteringstate',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('customer_id', sa.Integer(), nullable=False),
+    sa.Column('dimension_id', sa.Integer(), nullable=False),
+    sa.Column('carry', core.models.types.DecimalType(precision=38, scale=12), nullable=False),
+    sa.Column('next_period', core.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', core.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['customer_id'], ['customer.id'], ),
+    sa.ForeignKeyConstraint(['dimension_id'], ['dimension.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('customer_id', 'dimension_id')
+    )
+    with op.batch_alter_table('meteringstate', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_meteringstate_customer_id'), ['customer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_meteringstate_dimension_id'), ['dimension_id'], unique=False)
 
     op.create_table('planversion',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -387,13 +428,25 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_planversion_plan_id'))
 
     op.drop_table('planversion')
+    with op.batch_alter_table('meteringstate', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_meteringstate_dimension_id'))
+        batch_op.drop_index(batch_op.f('ix_meteringstate_customer_id'))
+
+    op.drop_table('meteringstate')
     with op.batch_alter_table('meteringrecord', schema=None) as batch_op:
+        batch_op.drop_index('ix_meteringrecord_status_hour')
         batch_op.drop_index(batch_op.f('ix_meteringrecord_status'))
         batch_op.drop_index(batch_op.f('ix_meteringrecord_hour'))
         batch_op.drop_index(batch_op.f('ix_meteringrecord_dimension_id'))
         batch_op.drop_index(batch_op.f('ix_meteringrecord_customer_id'))
 
     op.drop_table('meteringrecord')
+    with op.batch_alter_table('meteredusage', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_meteredusage_period_start'))
+        batch_op.drop_index(batch_op.f('ix_meteredusage_dimension_id'))
+        batch_op.drop_index(batch_op.f('ix_meteredusage_customer_id'))
+
+    op.drop_table('meteredusage')
     with op.batch_alter_table('invoice', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_invoice_customer_id'))
 
