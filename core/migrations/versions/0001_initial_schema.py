@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 18:04:16.217651
+Create Date: 2026-11-23 18:04:23.341498
 """
 
 from collections.abc import Sequence
@@ -50,16 +50,21 @@ def upgrade() -> None:
     sa.Column('size', sa.Integer(), nullable=False),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.Column('worker', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
+    sa.Column('claim_token', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('lease_until', core.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('claimed_at', core.models.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('finished_at', core.models.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('records', sa.Integer(), nullable=False),
     sa.Column('rejected', sa.Integer(), nullable=False),
     sa.Column('unmatched', sa.Integer(), nullable=False),
+    sa.Column('reasons', sa.JSON(), nullable=True),
     sa.Column('error', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=True),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('source', 'key', 'etag')
     )
     with op.batch_alter_table('ingestedobject', schema=None) as batch_op:
+        batch_op.create_index('ix_ingestedobject_source_key', ['source', 'key'], unique=False)
         batch_op.create_index(batch_op.f('ix_ingestedobject_status'), ['status'], unique=False)
 
     op.create_table('jobrun',
@@ -506,6 +511,7 @@ def downgrade() -> None:
     op.drop_table('jobrun')
     with op.batch_alter_table('ingestedobject', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_ingestedobject_status'))
+        batch_op.drop_index('ix_ingestedobject_source_key')
 
     op.drop_table('ingestedobject')
     op.drop_table('fieldmapping')
