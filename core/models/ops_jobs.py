@@ -37,6 +37,7 @@ class JobRun(SQLModel, table=True):
 
 class AlertKind:
     THRESHOLD = "threshold"  # the dimension's quantity this month goes above a number
+    AT_LEAST = "at_least"  # ... reaches a number
     ENTITLEMENT = "entitlement"  # a percentage of the contract's entitlement
     SPIKE = "spike"  # the last hour against the trailing hourly average
 
