@@ -73,7 +73,8 @@ class MeteringState(SQLModel, table=True):
     dimension_id: int = Field(foreign_key="dimension.id", index=True)
     # Billable units not sent yet: rounding remainders, late usage, moved records.
     carry: Decimal = decimal_field()
-    # Start of the next usage period to account; every earlier period is accounted.
+    # Periods from first_period up to next_period (excluded) are accounted.
+    first_period: datetime = time_field()
     next_period: datetime = time_field()
     updated_at: datetime = created_field()
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 18:04:23.341498
+Create Date: 2026-11-23 18:06:54.347765
 """
 
 from collections.abc import Sequence
@@ -306,6 +306,7 @@ def upgrade() -> None:
     sa.Column('customer_id', sa.Integer(), nullable=False),
     sa.Column('dimension_id', sa.Integer(), nullable=False),
     sa.Column('carry', core.models.types.DecimalType(precision=38, scale=12), nullable=False),
+    sa.Column('first_period', core.models.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('next_period', core.models.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', core.models.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['customer_id'], ['customer.id'], ),

@@ -1,0 +1,311 @@
+"""The Marketplace Metering adapter: BatchMeterUsage in batches, within quota, with retries.
+
+Records are grouped by batch key (one product; the two identity models are never mixed
+in one call, and a customer is never sent under both in one hour), 25 to a call. Calls
+run on a small thread pool sharing one rate limiter below AWS's 10 calls a second;
+throttling, 5xx and dropped connections are retried with exponential backoff and jitter.
+Each record comes back with an outcome the ledger can act on; whether a failed call may
+still have been processed is kept apart from whether it certainly was not.
+
+boto3 is touched here only: the client is built by the composition root and handed in.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Protocol
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from core.models import MarketplaceModel
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 25
+HELD = "not sent: a configuration error stopped this product's sends in this pass"
+RETRYABLE = {"ThrottlingException", "InternalServiceErrorException", "ServiceUnavailable"}
+# Whole-call errors caused by one record's customer: split the call to find it.
+RECORD_ERRORS = {"InvalidCustomerIdentifierException", "InvalidLicenseException"}
+# Whole-call errors that no resend fixes: the product's sends stop until someone acts.
+CONFIG_FIXES = {
+    "InvalidProductCodeException": "the product code does not match Marketplace: "
+    "check products[].marketplace_product_code in the plans file",
+    "InvalidUsageDimensionException": "a dimension is not one the product was published "
+    "with: check dimensions[].marketplace_key in the plans file",
+    "InvalidCustomerIdentifierException": "the customer's CustomerIdentifier is unknown to "
+    "Marketplace: correct it in Salesforce (AWS_Customer_Identifier__c)",
+    "InvalidLicenseException": "the LicenseArn is wrong, not this customer's, or outside its "
+    "activation period: correct AWS_License_Arn__c / AWS_Account_Id__c in Salesforce",
+    "DisabledApiException": "BatchMeterUsage is disabled in this region: check AWS_DEFAULT_REGION",
+    "InvalidTagException": "a usage allocation tag is invalid",
+    "InvalidUsageAllocationsException": "usage allocations do not add up to the quantity",
+    "AccessDeniedException": "the AWS credentials may not call BatchMeterUsage "
+    "(aws-marketplace:BatchMeterUsage)",
+    "ValidationException": "Marketplace refused the request as malformed",
+}
+
+
+class Outcome(StrEnum):
+    SUCCESS = "Success"
+    NOT_SUBSCRIBED = "CustomerNotSubscribed"
+    DUPLICATE = "DuplicateRecord"
+    NOT_PROCESSED = "not_processed"  # certainly not billed (throttled out, unprocessed)
+    UNKNOWN = "unknown"  # may have been billed (5xx, connection cut): resend identically
+    OUT_OF_WINDOW = "out_of_window"  # the call was refused for a stale timestamp
+    CONFIG = "config_error"  # refused for configuration; the product is held
+    HELD = "held"  # not attempted: its product hit a configuration error in this pass
+    DRY_RUN = "dry_run"
+
+
+@dataclass(frozen=True)
+class OutgoingRecord:
+    """One usage record, exactly as it goes on the wire; `ref` is the ledger row id."""
+
+    ref: int
+    model: str
+    scope: str  # ProductCode (customer_identifier model) or LicenseArn (licence model)
+    batch_key: str  # the product: one call never spans two
+    customer: str  # CustomerIdentifier or CustomerAWSAccountId
+    dimension: str
+    hour: datetime
+    quantity: str  # QuantityAsDecimal
+
+    def wire(self) -> dict[str, Any]:
+        record: dict[str, Any] = {
+            "Timestamp": self.hour,
+            "Dimension": self.dimension,
+            "QuantityAsDecimal": self.quantity,
+        }
+        if self.model == MarketplaceModel.LICENSE:
+            record.update(CustomerAWSAccountId=self.customer, LicenseArn=self.scope)
+        else:
+            record["CustomerIdentifier"] = self.customer
+        return record
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    ref: int
+    outcome: Outcome
+    metering_record_id: str | None = None
+    error: str | None = None
+
+
+@dataclass
+class SendStats:
+    calls: int = 0
+    throttles: int = 0
+    retries: int = 0
+    records: int = 0
+    seconds: float = 0.0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, **counts: int) -> None:
+        with self._lock:
+            for name, value in counts.items():
+                setattr(self, name, getattr(self, name) + value)
+
+
+OnResults = Callable[[list[RecordResult]], None]
+
+
+class Sender(Protocol):
+    dry_run: bool
+
+    def send(self, records: Sequence[OutgoingRecord], on_results: OnResults) -> SendStats: ...
+
+
+class RateLimiter:
+    """Evenly spaced call slots shared by every thread; a throttle pushes all slots back."""
+
+    def __init__(self, rate: float, *, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.interval = 1.0 / rate
+        self._next = 0.0
+        self._lock = threading.Lock()
+        self._sleep = sleep
+
+    def acquire(self) -> None:
+        with self._lock:
+            now = time.monotonic()
+            slot = max(now, self._next)
+            self._next = slot + self.interval
+        if slot > now:
+            self._sleep(slot - now)
+
+    def back_off(self, seconds: float) -> None:
+        with self._lock:
+            self._next = max(self._next, time.monotonic() + seconds)
+
+
+def batches(records: Sequence[OutgoingRecord]) -> Iterator[list[OutgoingRecord]]:
+    """Up to 25 records of one batch key (and so one model and product), in given order."""
+    grouped: dict[tuple[str, str], list[OutgoingRecord]] = {}
+    for record in records:
+        grouped.setdefault((record.model, record.batch_key), []).append(record)
+    for group in grouped.values():
+        for start in range(0, len(group), BATCH_SIZE):
+            yield group[start : start + BATCH_SIZE]
+
+
+class MeteringClient:
+    """BatchMeterUsage over a boto3 `meteringmarketplace` client.
+
+    Give the boto3 client botocore retries of 1 attempt: retrying is done here, where
+    throttles are counted and the shared rate limiter slows every thread at once.
+    """
+
+    dry_run = False
+
+    def __init__(
+        self,
+        boto_client: Any,
+        *,
+        rate: float = 9.5,
+        workers: int = 8,
+        max_attempts: int = 8,
+        base_delay: float = 0.2,
+        max_delay: float = 10.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._boto = boto_client
+        self._limiter = RateLimiter(rate, sleep=sleep)
+        self._workers = workers
+        self._max_attempts = max_attempts
+        self._base_delay, self._max_delay = base_delay, max_delay
+        self._sleep = sleep
+
+    def send(self, records: Sequence[OutgoingRecord], on_results: OnResults) -> SendStats:
+        """Send every record; `on_results` is called in this thread after each call."""
+        stats = SendStats(records=len(records))
+        started = time.monotonic()
+        held: set[str] = set()
+        with ThreadPoolExecutor(self._workers, thread_name_prefix="metering") as pool:
+            futures: list[Future[list[RecordResult]]] = [
+                pool.submit(self._send_batch, batch, stats, held) for batch in batches(records)
+            ]
+            for future in as_completed(futures):
+                on_results(future.result())
+        stats.seconds = time.monotonic() - started
+        return stats
+
+    def _send_batch(
+        self, batch: list[OutgoingRecord], stats: SendStats, held: set[str], round: int = 0
+    ) -> list[RecordResult]:
+        if batch[0].batch_key in held:
+            return [RecordResult(r.ref, Outcome.HELD, error=HELD) for r in batch]
+        code, answer = self._call_with_retries(batch, stats)
+        if answer is not None:
+            results = _results(batch, answer)
+            unprocessed = {x.ref for x in results if x.outcome is Outcome.NOT_PROCESSED}
+            if not unprocessed or round + 1 >= self._max_attempts:
+                return results
+            # UnprocessedRecords: a service-side hiccup; send just those again.
+            stats.add(retries=1)
+            self._sleep(self._delay(round + 1))
+            again = [r for r in batch if r.ref in unprocessed]
+            done = [x for x in results if x.ref not in unprocessed]
+            return done + self._send_batch(again, stats, held, round + 1)
+        if code in RECORD_ERRORS and len(batch) > 1:
+            middle = len(batch) // 2
+            return self._send_batch(batch[:middle], stats, held) + self._send_batch(
+                batch[middle:], stats, held
+            )
+        return self._failed(batch, code, held)
+
+    def _failed(self, batch: list[OutgoingRecord], code: str, held: set[str]) -> list[RecordResult]:
+        if code == "TimestampOutOfBoundsException":
+            outcome, error = Outcome.OUT_OF_WINDOW, "Marketplace refused the timestamp as too old"
+        elif code == "ThrottlingException":
+            outcome, error = Outcome.NOT_PROCESSED, "still throttled after retries"
+        elif code in RETRYABLE or code.startswith(("http", "connection")):
+            outcome, error = Outcome.UNKNOWN, f"outcome unknown after retries ({code})"
+        else:
+            if code not in RECORD_ERRORS:
+                held.add(batch[0].batch_key)
+            fix = CONFIG_FIXES.get(code, "see the AWS error")
+            outcome, error = Outcome.CONFIG, f"{code}: {fix}"
+        return [RecordResult(r.ref, outcome, error=error) for r in batch]
+
+    def _call_with_retries(
+        self, batch: list[OutgoingRecord], stats: SendStats
+    ) -> tuple[str, dict[str, Any] | None]:
+        """(last error code, the answer or None). Codes: AWS's, 'http-5xx', 'connection'."""
+        code = ""
+        for attempt in range(self._max_attempts):
+            if attempt:
+                stats.add(retries=1)
+                self._sleep(self._delay(attempt))
+            self._limiter.acquire()
+            stats.add(calls=1)
+            try:
+                return "", self._call(batch)
+            except ClientError as exc:
+                code, status = _error_code(exc)
+                if code == "ThrottlingException":
+                    stats.add(throttles=1)
+                    self._limiter.back_off(self._delay(attempt))
+                if code not in RETRYABLE and status < 500:
+                    return code, None
+            except BotoCoreError as exc:  # connection cut or timed out: outcome unknown
+                code = "connection"
+                log.warning("BatchMeterUsage connection problem: %s", exc)
+        return code, None
+
+    def _call(self, batch: list[OutgoingRecord]) -> dict[str, Any]:
+        params: dict[str, Any] = {"UsageRecords": [r.wire() for r in batch]}
+        if batch[0].model != MarketplaceModel.LICENSE:
+            params["ProductCode"] = batch[0].scope
+        answer: dict[str, Any] = self._boto.batch_meter_usage(**params)
+        return answer
+
+    def _delay(self, attempt: int) -> float:
+        """Exponential backoff with full jitter (AWS's recommendation)."""
+        ceiling = min(self._max_delay, self._base_delay * 2**attempt)
+        return random.uniform(ceiling / 2, ceiling)
+
+
+def _error_code(exc: ClientError) -> tuple[str, int]:
+    status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
+    code = str(exc.response.get("Error", {}).get("Code", "")) or f"http-{status}"
+    return code, status
+
+
+def _results(batch: list[OutgoingRecord], answer: dict[str, Any]) -> list[RecordResult]:
+    """Map Marketplace's answer back to ledger rows; anything not answered was unprocessed."""
+    by_identity = {_identity(r.wire()): r for r in batch}
+    results: list[RecordResult] = []
+    for item in answer.get("Results", []):
+        record = by_identity.pop(_identity(item["UsageRecord"]), None)
+        if record is not None:
+            status = Outcome(item["Status"])
+            results.append(RecordResult(record.ref, status, item.get("MeteringRecordId")))
+    for record in by_identity.values():  # UnprocessedRecords, or silently missing
+        results.append(RecordResult(record.ref, Outcome.NOT_PROCESSED, error="unprocessed"))
+    return results
+
+
+def _identity(record: dict[str, Any]) -> tuple[str, str, str, int]:
+    customer = record.get("CustomerIdentifier") or record.get("CustomerAWSAccountId")
+    stamp = record["Timestamp"]
+    seconds = int(stamp.timestamp()) if isinstance(stamp, datetime) else int(stamp)
+    return str(customer), str(record.get("LicenseArn", "")), str(record["Dimension"]), seconds
+
+
+class DryRunClient:
+    """Sends nothing: every record comes back as a dry run, after the same batching."""
+
+    dry_run = True
+
+    def send(self, records: Sequence[OutgoingRecord], on_results: OnResults) -> SendStats:
+        stats = SendStats(records=len(records))
+        for batch in batches(records):
+            on_results([RecordResult(r.ref, Outcome.DRY_RUN) for r in batch])
+        return stats

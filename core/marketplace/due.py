@@ -1,0 +1,313 @@
+"""Due metering records, built from the rollups onto the ledger.
+
+For every Marketplace customer and dimension, each rating period that has closed (plus
+a few minutes for ingestion to settle) is accounted once: its units, what of them lies
+beyond the contract's entitlement, and the record for it (stamped with the hour the
+usage belongs to). What rounding leaves over carries into the next record. Usage that
+arrives later for a period already accounted is billed in a later record, never by
+changing one. Hourly dimensions get a zero record (a heartbeat) for each hour a
+subscribed customer had no usage, as AWS recommends.
+
+Metering of a newly seen customer and dimension starts with the oldest period still
+inside Marketplace's window; nothing older is swept in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from sqlmodel import Session, col, or_, select
+
+from core.marketplace.entitlements import Contracts, billable_change
+from core.marketplace.quantities import split
+from core.marketplace.usage import (
+    Key,
+    accounted,
+    hourly_values,
+    period_of,
+    period_value,
+    stamp_hour,
+)
+from core.marketplace.window import earliest_open_hour, latest_open_hour
+from core.models import Customer, Dimension, MeteringRecord
+from core.models import RatingPeriod as Rating
+from core.models.ledger import MeteredUsage, MeteringState
+from core.periods import HOUR, Period, hour_floor
+
+SETTLE = timedelta(minutes=5)  # ingestion runs every minute: let the hour's last files land
+LOOKBACK = timedelta(hours=48)  # how far back late usage is looked for on each pass
+ZERO = Decimal(0)
+
+
+@dataclass
+class DueReport:
+    created: int = 0
+    heartbeats: int = 0
+    late: list[str] = field(default_factory=list)  # late usage found, and where it went
+    moved: list[str] = field(default_factory=list)  # periods whose hour had closed
+
+
+@dataclass
+class _Pair:
+    customer: Customer
+    dimension: Dimension
+    state: MeteringState
+    late: bool = False  # late usage found this pass, not yet on a record
+
+    @property
+    def key(self) -> tuple[int, int]:
+        return self.customer.id or 0, self.dimension.id or 0
+
+    @property
+    def hourly(self) -> bool:
+        return self.dimension.rating_period == Rating.HOUR
+
+    def label(self, hour: datetime) -> str:
+        return f"{self.customer.name} {self.dimension.key} {hour:%Y-%m-%d %H:00}Z"
+
+
+def build_due(
+    session: Session,
+    *,
+    now: datetime,
+    heartbeat: bool = True,
+    settle: timedelta = SETTLE,
+    lookback: timedelta = LOOKBACK,
+    source: str = "scheduled",
+) -> DueReport:
+    """Add the ledger rows that are due at `now` (flushed; the caller commits)."""
+    return _DuePass(session, now, heartbeat, settle, lookback, source).run()
+
+
+class _DuePass:
+    def __init__(
+        self,
+        session: Session,
+        now: datetime,
+        heartbeat: bool,
+        settle: timedelta,
+        lookback: timedelta,
+        source: str,
+    ) -> None:
+        self.session, self.now, self.heartbeat = session, now, heartbeat
+        self.settle, self.source = settle, source
+        self.earliest = earliest_open_hour(now)
+        self.lookback_start = hour_floor(now - lookback)
+        self.contracts = Contracts(session)
+        self.report = DueReport()
+
+    def run(self) -> DueReport:
+        pairs = self._pairs()
+        if not pairs:
+            return self.report
+        dimensions = {p.dimension.id or 0: p.dimension for p in pairs}
+        since = min([self.lookback_start] + [p.state.next_period for p in pairs])
+        self.values = hourly_values(
+            self.session, dimensions=dimensions, since=since, until=hour_floor(self.now)
+        )
+        self.accounted = accounted(self.session, dimension_ids=list(dimensions), since=since)
+        self.taken = self._taken_hours(list(dimensions))
+        self._late_hourly({p.key: p for p in pairs if p.hourly})
+        for pair in pairs:
+            if not pair.hourly:
+                self._late_period(pair)
+            self._due_periods(pair)
+            if pair.late and not pair.hourly:
+                self._flush(pair)
+        self.session.flush()
+        return self.report
+
+    # -- who is metered ------------------------------------------------------------------
+    def _pairs(self) -> list[_Pair]:
+        customers = self.session.exec(
+            select(Customer).where(
+                col(Customer.active),
+                col(Customer.product_id).is_not(None),
+                or_(
+                    col(Customer.customer_identifier).is_not(None),
+                    col(Customer.aws_account_id).is_not(None),
+                ),
+            )
+        ).all()
+        by_product: dict[int, list[Dimension]] = {}
+        for dimension in self.session.exec(select(Dimension)).all():
+            by_product.setdefault(dimension.product_id, []).append(dimension)
+        states = {
+            (s.customer_id, s.dimension_id): s for s in self.session.exec(select(MeteringState))
+        }
+        pairs = []
+        for customer in customers:
+            for dimension in by_product.get(customer.product_id or 0, []):
+                state = states.get((customer.id or 0, dimension.id or 0)) or self._new_state(
+                    customer, dimension
+                )
+                pairs.append(_Pair(customer, dimension, state))
+        return pairs
+
+    def _new_state(self, customer: Customer, dimension: Dimension) -> MeteringState:
+        state = MeteringState(
+            customer_id=customer.id or 0,
+            dimension_id=dimension.id or 0,
+            carry=ZERO,
+            first_period=period_of(dimension, self.earliest).start,
+            next_period=period_of(dimension, self.earliest).start,
+            updated_at=self.now,
+        )
+        self.session.add(state)
+        return state
+
+    def _taken_hours(self, dimension_ids: list[int]) -> set[Key]:
+        rows = self.session.exec(
+            select(MeteringRecord.customer_id, MeteringRecord.dimension_id, MeteringRecord.hour)
+            .where(col(MeteringRecord.dimension_id).in_(dimension_ids))
+            .where(col(MeteringRecord.hour) >= self.earliest - HOUR)
+        ).all()
+        return {(c, d, h) for c, d, h in rows}
+
+    def _subscribed(self, customer: Customer, hour: datetime) -> bool:
+        if not self.contracts.has_any(customer.id or 0):
+            return customer.active
+        return self.contracts.contract_at(customer.id or 0, hour) is not None
+
+    # -- late usage ----------------------------------------------------------------------
+    def _late_hourly(self, pairs: dict[tuple[int, int], _Pair]) -> None:
+        """Hours already accounted whose rollup has changed since."""
+        keys = set(self.values) | set(self.accounted)
+        for customer_id, dimension_id, hour in sorted(keys, key=lambda k: k[2]):
+            pair = pairs.get((customer_id, dimension_id))
+            if pair is None or hour < max(self.lookback_start, pair.state.first_period):
+                continue
+            if hour >= pair.state.next_period:
+                continue
+            key = (customer_id, dimension_id, hour)
+            known = self.accounted.get(key)
+            change = self.values.get(key, ZERO) - (known.units if known else ZERO)
+            if change:
+                self._account_late(pair, Period(hour, hour + HOUR), change)
+
+    def _late_period(self, pair: _Pair) -> None:
+        """The last accounted day or month, if its rollups changed since."""
+        period = period_of(pair.dimension, pair.state.next_period - HOUR)
+        if period.end <= self.lookback_start or period.start < pair.state.first_period:
+            return
+        key = (*pair.key, period.start)
+        known = (
+            self.accounted.get(key)
+            or self.session.exec(
+                select(MeteredUsage).where(
+                    MeteredUsage.customer_id == pair.key[0],
+                    MeteredUsage.dimension_id == pair.key[1],
+                    MeteredUsage.period_start == period.start,
+                )
+            ).first()
+        )
+        if known is not None:
+            self.accounted[key] = known
+        units = self._period_units(pair, period)
+        change = units - (known.units if known else ZERO)
+        if change:
+            self._account_late(pair, period, change)
+
+    def _account_late(self, pair: _Pair, period: Period, change: Decimal) -> None:
+        billable = self._account(pair, period, change)
+        pair.state.carry += billable
+        pair.late = pair.late or billable != 0
+        where = "the next record" if pair.hourly else "a record in the latest open hour"
+        self.report.late.append(
+            f"{pair.label(period.start)}: {change:+f} late usage ({billable:+f} billable) "
+            f"goes into {where}"
+        )
+
+    # -- due periods ---------------------------------------------------------------------
+    def _due_periods(self, pair: _Pair) -> None:
+        period = period_of(pair.dimension, pair.state.next_period)
+        while period.end + self.settle <= self.now:
+            units = self._period_units(pair, period)
+            billable = self._account(pair, period, units)
+            self._record(pair, stamp_hour(pair.dimension, period), pair.state.carry + billable)
+            pair.state.next_period = period.end
+            pair.state.updated_at = self.now
+            period = period_of(pair.dimension, period.end)
+
+    def _period_units(self, pair: _Pair, period: Period) -> Decimal:
+        if pair.hourly:
+            return self.values.get((*pair.key, period.start), ZERO)
+        return period_value(
+            self.session, customer_id=pair.key[0], dimension=pair.dimension, period=period
+        )
+
+    def _account(self, pair: _Pair, period: Period, units: Decimal) -> Decimal:
+        """Note `units` more for `period`; return how much more of it is billable."""
+        key = (*pair.key, period.start)
+        known = self.accounted.get(key)
+        allowance = self.contracts.allowance(pair.key[0], pair.dimension, period.start)
+        billable = billable_change(
+            self.session,
+            customer_id=pair.key[0],
+            dimension_id=pair.key[1],
+            allowance=allowance,
+            units_change=units,
+            period_units=known.units if known else ZERO,
+            period_billable=known.billable if known else ZERO,
+        )
+        if known is None and (units or billable):
+            known = MeteredUsage(
+                customer_id=pair.key[0], dimension_id=pair.key[1], period_start=period.start
+            )
+            self.session.add(known)
+            self.accounted[key] = known
+        if known is not None:
+            known.units += units
+            known.billable += billable
+            known.updated_at = self.now
+        return billable
+
+    def _record(self, pair: _Pair, hour: datetime, owed: Decimal) -> None:
+        """A ledger row at `hour` for what is owed; or carry it if the hour cannot take one."""
+        pair.state.carry = owed
+        if hour < self.earliest:
+            if owed:
+                self.report.moved.append(
+                    f"{pair.label(hour)}: Marketplace no longer takes this hour; "
+                    f"{owed:f} carried to the next open hour"
+                )
+            return
+        quantity, rest = split(owed, whole_units=pair.dimension.whole_units)
+        if (*pair.key, hour) in self.taken:
+            return  # a hand-entered record holds the hour: this quantity rides the next one
+        heartbeat = self.heartbeat and pair.hourly and self._subscribed(pair.customer, hour)
+        if quantity == 0 and not heartbeat:
+            return
+        note = "includes late usage of earlier hours" if pair.late and quantity else None
+        self._add_row(pair, hour, quantity, note)
+        pair.state.carry = rest
+        pair.late = pair.late and not quantity
+        self.report.heartbeats += quantity == 0
+
+    def _flush(self, pair: _Pair) -> None:
+        """Late usage of a day or month goes out now, in the latest free open hour."""
+        quantity, rest = split(pair.state.carry, whole_units=pair.dimension.whole_units)
+        hour = latest_open_hour(self.now) - HOUR
+        while quantity and hour >= self.earliest:
+            if (*pair.key, hour) not in self.taken:
+                self._add_row(pair, hour, quantity, "late usage of an earlier period")
+                pair.state.carry = rest
+                return
+            hour -= HOUR
+
+    def _add_row(self, pair: _Pair, hour: datetime, quantity: Decimal, note: str | None) -> None:
+        row = MeteringRecord(
+            customer_id=pair.key[0],
+            dimension_id=pair.key[1],
+            hour=hour,
+            quantity=quantity,
+            source=self.source,
+            note=note,
+            created_at=self.now,
+            updated_at=self.now,
+        )
+        self.session.add(row)
+        self.taken.add((*pair.key, hour))
+        self.report.created += 1

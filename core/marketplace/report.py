@@ -1,0 +1,121 @@
+"""What a submission pass did, per record and in total, for the CLI and for Slack."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from core.models import LedgerStatus
+from core.notifier import RETRY_ACTION, Action, Message, Severity
+
+DRY_RUN = "dry_run"  # the status a record shows in a dry run: it would be sent
+RETRYABLE = {LedgerStatus.FAILED, LedgerStatus.SENT, LedgerStatus.NOT_SUBSCRIBED}
+PROBLEMS = RETRYABLE | {LedgerStatus.DUPLICATE}
+_SHOWN = 15
+_VALUE_LIMIT = 1900  # Slack button values hold 2,000 characters
+
+
+@dataclass(frozen=True)
+class RecordOutcome:
+    record_id: int
+    customer: str
+    dimension: str
+    hour: datetime
+    quantity: Decimal
+    status: str
+    error: str | None = None
+    note: str | None = None
+
+    def describe(self) -> str:
+        text = f"#{self.record_id} {self.customer} {self.dimension} {self.hour:%Y-%m-%d %H:00}Z "
+        text += f"{self.quantity:f}: {self.status}"
+        for extra in (self.error, self.note):
+            text += f" ({extra})" if extra else ""
+        return text
+
+
+@dataclass
+class SubmitReport:
+    dry_run: bool = False
+    outcomes: list[RecordOutcome] = field(default_factory=list)
+    created: int = 0
+    heartbeats: int = 0
+    calls: int = 0
+    throttles: int = 0
+    retries: int = 0
+    seconds: float = 0.0
+    late: list[str] = field(default_factory=list)
+    moved: list[str] = field(default_factory=list)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return dict(Counter(o.status for o in self.outcomes))
+
+    @property
+    def problems(self) -> list[RecordOutcome]:
+        return [o for o in self.outcomes if o.status in PROBLEMS]
+
+    @property
+    def retry_ids(self) -> list[int]:
+        return [o.record_id for o in self.outcomes if o.status in RETRYABLE]
+
+    def message(self) -> Message:
+        title = "Marketplace dry run" if self.dry_run else "Marketplace submission"
+        return Message(
+            title=title,
+            summary=self._summary(),
+            severity=self._severity(),
+            facts=self._facts(),
+            lines=self._lines(),
+            actions=self._actions(),
+        )
+
+    def as_text(self) -> str:
+        return self.message().as_text()
+
+    def _summary(self) -> str:
+        if not self.outcomes:
+            return "nothing was due"
+        counts = self.counts
+        parts = [f"{n} {status.replace('_', ' ')}" for status, n in sorted(counts.items())]
+        verb = "would send" if self.dry_run else "sent"
+        return f"{verb} {len(self.outcomes)} records: " + ", ".join(parts)
+
+    def _severity(self) -> Severity:
+        statuses = set(self.counts)
+        if statuses & {LedgerStatus.FAILED, LedgerStatus.DUPLICATE, LedgerStatus.SENT}:
+            return Severity.ERROR
+        if LedgerStatus.NOT_SUBSCRIBED in statuses or self.moved or self.late:
+            return Severity.WARNING
+        return Severity.INFO if self.dry_run else Severity.SUCCESS
+
+    def _facts(self) -> list[tuple[str, str]]:
+        facts = [(status.replace("_", " "), str(n)) for status, n in sorted(self.counts.items())]
+        if not self.dry_run:
+            facts += [("calls", str(self.calls)), ("throttled", str(self.throttles))]
+        if self.heartbeats:
+            facts.append(("zero records (heartbeat)", str(self.heartbeats)))
+        return facts
+
+    def _lines(self) -> list[str]:
+        lines = [o.describe() for o in self.problems[:_SHOWN]]
+        if len(self.problems) > _SHOWN:
+            lines.append(f"... and {len(self.problems) - _SHOWN} more (meterbot ledger)")
+        lines += [f"moved: {line}" for line in self.moved[:_SHOWN]]
+        lines += [f"late: {line}" for line in self.late[:_SHOWN]]
+        queued = [o for o in self.outcomes if o.note and o.status == LedgerStatus.PENDING]
+        lines += [o.describe() for o in queued[:_SHOWN]]
+        return lines
+
+    def _actions(self) -> list[Action]:
+        ids: list[str] = []
+        for record_id in self.retry_ids:
+            if len(",".join([*ids, str(record_id)])) > _VALUE_LIMIT:
+                break
+            ids.append(str(record_id))
+        if not ids or self.dry_run:
+            return []
+        label = f"Retry {len(ids)} record{'s' if len(ids) > 1 else ''}"
+        return [Action(label, RETRY_ACTION, ",".join(ids), style="danger", admin_only=True)]

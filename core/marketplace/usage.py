@@ -1,0 +1,86 @@
+"""Usage in a dimension's units, read from the hourly rollups, and what was already accounted.
+
+Hourly dimensions are read in bulk (one query for every customer and hour of a pass);
+daily and monthly ones period by period through `core.rollups`. `unit_scale` turns raw
+record quantities into billed units (a count is a number of records and is not scaled).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlmodel import Session, col, select
+
+from core.models import Aggregation, Dimension, HourlyRollup, RatingPeriod
+from core.models.ledger import MeteredUsage
+from core.periods import HOUR, Period, day_of, hour_of, month_of
+from core.rollups import aggregate, hour_value, period_usage
+
+ZERO = Decimal(0)
+Key = tuple[int, int, datetime]  # customer id, dimension id, period start
+
+
+def in_units(value: Decimal, dimension: Dimension) -> Decimal:
+    if dimension.aggregation == Aggregation.COUNT:
+        return value
+    return value * dimension.unit_scale
+
+
+def period_of(dimension: Dimension, moment: datetime) -> Period:
+    """The rating period of `dimension` that holds `moment`."""
+    if dimension.rating_period == RatingPeriod.DAY:
+        return day_of(moment)
+    if dimension.rating_period == RatingPeriod.MONTH:
+        return month_of(moment)
+    return hour_of(moment)
+
+
+def stamp_hour(dimension: Dimension, period: Period) -> datetime:
+    """The hour a period's record is stamped with: an hour inside the period (its last)."""
+    return period.start if dimension.rating_period == RatingPeriod.HOUR else period.end - HOUR
+
+
+def hourly_values(
+    session: Session, *, dimensions: dict[int, Dimension], since: datetime, until: datetime
+) -> dict[Key, Decimal]:
+    """(customer, dimension, hour) -> units, for the hourly dimensions in [since, until)."""
+    hourly = [d for d, dim in dimensions.items() if dim.rating_period == RatingPeriod.HOUR]
+    if not hourly:
+        return {}
+    rows = session.exec(
+        select(HourlyRollup).where(
+            col(HourlyRollup.dimension_id).in_(hourly),
+            col(HourlyRollup.hour) >= since,
+            col(HourlyRollup.hour) < until,
+        )
+    ).all()
+    values = {}
+    for row in rows:
+        dimension = dimensions[row.dimension_id]
+        values[(row.customer_id, row.dimension_id, row.hour)] = in_units(
+            hour_value(row, dimension.aggregation), dimension
+        )
+    return values
+
+
+def period_value(
+    session: Session, *, customer_id: int, dimension: Dimension, period: Period
+) -> Decimal:
+    """A whole period's units under the dimension's aggregation (daily, monthly)."""
+    assert dimension.id is not None
+    usage = period_usage(session, customer_id=customer_id, dimension_id=dimension.id, period=period)
+    return in_units(aggregate(usage, dimension.aggregation), dimension)
+
+
+def accounted(
+    session: Session, *, dimension_ids: list[int], since: datetime
+) -> dict[Key, MeteredUsage]:
+    """What earlier passes accounted, per period, from `since` on."""
+    rows = session.exec(
+        select(MeteredUsage).where(
+            col(MeteredUsage.dimension_id).in_(dimension_ids),
+            col(MeteredUsage.period_start) >= since,
+        )
+    ).all()
+    return {(r.customer_id, r.dimension_id, r.period_start): r for r in rows}
