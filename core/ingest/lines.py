@@ -1,0 +1,78 @@
+"""Line-oriented bytes: cutting a stream into blocks of whole lines, and numbering them.
+
+Polars parses a block in one call and skips blank lines; `Lines` maps its rows
+back to line numbers, and gives the text of a line for the quarantine. Splitting
+a block into Python lines is done only when needed (a chunk with rejections).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import BinaryIO
+
+import polars as pl
+
+from core.errors import InvalidInput
+
+MAX_LINE_BYTES = 64 * 2**20
+
+
+def line_blocks(stream: BinaryIO, block_bytes: int) -> Iterator[bytes]:
+    """Blocks of about `block_bytes` that end on a line boundary (the last one may not)."""
+    carry = b""
+    while True:
+        block = stream.read(block_bytes)
+        if not block:
+            if carry:
+                yield carry
+            return
+        data = carry + block if carry else block
+        cut = data.rfind(b"\n") + 1
+        if cut == 0:
+            if len(data) > MAX_LINE_BYTES:
+                raise InvalidInput(f"a line longer than {MAX_LINE_BYTES // 2**20} MB")
+            carry = data
+            continue
+        yield data[:cut]
+        carry = data[cut:]
+
+
+class Lines:
+    """A block of whole lines whose first line has number `first` (1-based)."""
+
+    def __init__(self, block: bytes, first: int) -> None:
+        self.block = block
+        self.first = first
+        self.count = block.count(b"\n") + (0 if not block or block.endswith(b"\n") else 1)
+        self._split: list[bytes] | None = None
+
+    def all(self) -> list[bytes]:
+        if self._split is None:
+            self._split = self.block.split(b"\n")[: self.count]
+        return self._split
+
+    def nonblank(self) -> Iterator[tuple[int, bytes]]:
+        for index, line in enumerate(self.all()):
+            if line.strip():
+                yield self.first + index, line
+
+    def numbers(self, height: int) -> pl.Series:
+        """Line numbers of the `height` rows a parser produced (it skipped blank lines)."""
+        if height == self.count:
+            return pl.int_range(self.first, self.first + height, dtype=pl.Int64, eager=True)
+        return pl.Series([n for n, _ in self.nonblank()], dtype=pl.Int64)
+
+    def pieces(self, size: int) -> Iterator[Lines]:
+        lines = self.all()
+        for start in range(0, len(lines), size):
+            yield Lines(b"\n".join(lines[start : start + size]) + b"\n", self.first + start)
+
+    def raw_bytes(self, numbers: Sequence[int]) -> dict[int, bytes]:
+        lines = self.all()
+        return {n: lines[n - self.first] for n in numbers if 0 <= n - self.first < len(lines)}
+
+    def text(self, numbers: list[int]) -> dict[int, str]:
+        return {
+            n: raw.decode("utf-8", "replace").rstrip("\r")
+            for n, raw in self.raw_bytes(numbers).items()
+        }

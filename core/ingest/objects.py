@@ -1,0 +1,140 @@
+"""One object, read and reduced to what its commit needs: aggregates and rejected lines.
+
+Nothing here touches the database: the object is read in bounded chunks, each
+chunk validated and aggregated, and the chunks' aggregates combined, so memory
+follows the chunk size and the number of (customer, dimension, hour) keys,
+never the object's size.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, BinaryIO
+
+import polars as pl
+
+from core.ingest.aggregate import aggregate, combine, split_by_customer
+from core.ingest.formats import read_chunks
+from core.ingest.records import Chunk
+from core.ingest.rollup_writer import ROLLUP_KEY, UNMATCHED_KEY, Delta, Key, frame_deltas
+from core.ingest.sources import ObjectRef, UsageSource
+from core.ingest.validate import validate
+
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a pass maps records with: dimension keys, usage ids and the field names."""
+
+    dimensions: dict[str, int]
+    aliases: dict[str, int]
+    fields: dict[str, str]
+    now: datetime
+    max_age: timedelta
+
+
+@dataclass
+class ObjectResult:
+    rollups: dict[Key, Delta] = field(default_factory=dict)
+    unmatched: dict[Key, Delta] = field(default_factory=dict)
+    records: int = 0
+    unmatched_records: int = 0
+    unmatched_ids: Counter[str] = field(default_factory=Counter)
+    reasons: Counter[str] = field(default_factory=Counter)
+    quarantine: list[tuple[int, str, str]] = field(default_factory=list)  # line, reason, raw
+
+    @property
+    def rejected(self) -> int:
+        return sum(self.reasons.values())
+
+
+def read_object(
+    source: UsageSource,
+    ref: ObjectRef,
+    context: Context,
+    *,
+    chunk_bytes: int,
+    quarantine_cap: int,
+    progress: Progress | None = None,
+) -> ObjectResult:
+    result = ObjectResult()
+    known_parts: list[pl.DataFrame] = []
+    unknown_parts: list[pl.DataFrame] = []
+    opened = source.open(ref)
+    counter = _Counting(opened.stream, progress)
+    opened.stream = counter  # type: ignore[assignment]
+    try:
+        for chunk in read_chunks(opened, ref.key, fields=context.fields, chunk_bytes=chunk_bytes):
+            known, unknown = _reduce_chunk(chunk, context, result, quarantine_cap)
+            known_parts += [known] if known.height else []
+            unknown_parts += [unknown] if unknown.height else []
+    finally:
+        opened.close()
+    if progress is not None and ref.size > counter.count:
+        progress(ref.size - counter.count)
+    if known_parts:
+        result.rollups = frame_deltas(combine(known_parts, list(ROLLUP_KEY)), ROLLUP_KEY)
+    if unknown_parts:
+        result.unmatched = frame_deltas(combine(unknown_parts, list(UNMATCHED_KEY)), UNMATCHED_KEY)
+    return result
+
+
+def _reduce_chunk(
+    chunk: Chunk, context: Context, result: ObjectResult, cap: int
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    checked = validate(
+        chunk.frame, dimensions=context.dimensions, now=context.now, max_age=context.max_age
+    )
+    _quarantine(chunk, checked.rejected, result, cap)
+    known, unknown = split_by_customer(checked.valid, context.aliases)
+    result.records += checked.valid.height
+    if unknown.height:
+        result.unmatched_records += unknown.height
+        counts = unknown.group_by("customer").len().iter_rows()
+        result.unmatched_ids.update(dict(counts))
+    unknown = unknown.rename({"customer": "usage_id"})
+    return aggregate(known, list(ROLLUP_KEY)), aggregate(unknown, list(UNMATCHED_KEY))
+
+
+def _quarantine(chunk: Chunk, rejected: pl.DataFrame, result: ObjectResult, cap: int) -> None:
+    """Count every rejected line; keep the first `cap` of the object with their text."""
+    result.reasons["malformed"] += len(chunk.malformed)
+    if rejected.height:
+        result.reasons.update(dict(rejected.group_by("reason").len().iter_rows()))
+    room = cap - len(result.quarantine)
+    result.quarantine += [(line, "malformed", raw) for line, raw in chunk.malformed[:room]]
+    room = cap - len(result.quarantine)
+    if room > 0 and rejected.height:
+        kept = rejected.head(room)
+        texts = chunk.raw(kept["line"].to_list())
+        result.quarantine += [
+            (line, reason, texts.get(line, "")) for line, reason in kept.iter_rows()
+        ]
+    if not result.reasons["malformed"]:
+        del result.reasons["malformed"]
+
+
+class _Counting:
+    """A byte stream that reports how much has been read (for the progress bar)."""
+
+    def __init__(self, stream: BinaryIO, progress: Progress | None) -> None:
+        self.stream = stream
+        self.progress = progress
+        self.count = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.stream.read(size)
+        self.count += len(data)
+        if self.progress is not None and data:
+            self.progress(len(data))
+        return data
+
+    def close(self) -> None:
+        self.stream.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
