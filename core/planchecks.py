@@ -53,7 +53,7 @@ def _unique_keys(plan_file: PlanFile) -> Iterator[Problem]:
         for j, usage_id in enumerate(customer.usage_ids):
             if usage_id in owners:
                 where = ("customers", i, "usage_ids", j)
-                yield where, f"{usage_id!r} is already a usage id of {owners[usage_id]}"
+                yield where, f"{usage_id!r} already belongs to {owners[usage_id]}"
             owners.setdefault(usage_id, customer.name)
 
 

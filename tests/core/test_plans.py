@@ -1,0 +1,197 @@
+"""Applying plans files: everything created, re-applying is a no-op, changes are versioned."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, func, select
+
+from core.db import session_scope
+from core.errors import PlanFileError
+from core.models import (
+    AuditEvent,
+    Contract,
+    Customer,
+    CustomerAlias,
+    Dimension,
+    Entitlement,
+    FieldMapping,
+    Invoice,
+    Plan,
+    PlanVersion,
+)
+from core.planfile import load_plan_file, parse_plan_text
+from core.plans import apply_plan_file, plan_version_at, price_for
+
+SAMPLE = Path(__file__).resolve().parents[2] / "core" / "samples" / "plans.yml"
+NOW = datetime(2026, 11, 23, 18, tzinfo=UTC)
+SMALL = """
+products:
+  - key: dp
+    name: Data Platform
+    dimensions: [{key: storage_tb, aggregation: avg, rating_period: month}]
+plans:
+  - key: gold
+    product: dp
+    name: Gold
+    recurring_fee: 2000
+    prices: {storage_tb: {unit_price: 50}}
+customers:
+  - name: Acme
+    usage_ids: [cl-acme]
+    marketplace: {customer_identifier: acme-mp}
+    contracts: [{plan: gold, starts: 2026-03-15}]
+"""
+
+
+def _apply(engine, text, *, now=NOW):
+    with session_scope(engine) as session:
+        return apply_plan_file(session, parse_plan_text(text), now=now, actor="U1")
+
+
+def _count(session, model):
+    return session.exec(select(func.count()).select_from(model)).one()
+
+
+def test_the_sample_file_creates_everything(engine):
+    with session_scope(engine) as session:
+        report = apply_plan_file(session, load_plan_file(SAMPLE), now=NOW, actor="U1")
+    assert report.changed
+    with Session(engine) as session:
+        assert _count(session, Dimension) == 5
+        assert _count(session, Customer) == 12
+        assert _count(session, Contract) == 12
+        mapping = session.exec(select(FieldMapping)).one().fields
+        assert mapping == {
+            "timestamp": "ts",
+            "customer": "cluster_id",
+            "dimension": "metric",
+            "quantity": "value",
+        }
+        acme = session.exec(select(Customer).where(Customer.name == "Acme Manufacturing")).one()
+        assert (acme.marketplace_model, acme.aws_account_id) == ("license", "111122223333")
+        assert acme.license_arn.startswith("arn:aws:license-manager::111122223333:")
+        northwind = session.exec(
+            select(Customer).where(Customer.name == "Northwind Analytics")
+        ).one()
+        assert (northwind.marketplace_model, northwind.customer_identifier) == (
+            "customer_identifier",
+            "nwA7kQ2pXs9",
+        )
+        aliases = session.exec(
+            select(CustomerAlias.usage_id).where(CustomerAlias.customer_id == northwind.id)
+        )
+        assert set(aliases) == {"cl-northwind-prod", "cl-northwind-dr"}
+        entitlements = session.exec(select(Entitlement)).all()
+        assert Decimal(40) in {e.quantity for e in entitlements}
+        audit = session.exec(select(AuditEvent).where(AuditEvent.action == "plans.apply")).one()
+        assert (audit.actor, audit.subject) == ("U1", "plans.yml")
+
+
+def test_reapplying_the_same_file_changes_nothing(engine):
+    _apply(engine, SMALL)
+    report = _apply(engine, SMALL)
+    assert not report.changed
+    assert "nothing changed" in report.as_text()
+    with Session(engine) as session:
+        assert _count(session, PlanVersion) == 1
+        assert _count(session, AuditEvent) == 1
+
+
+def test_a_new_plan_is_in_force_from_its_first_contract_month(engine):
+    _apply(engine, SMALL)
+    with Session(engine) as session:
+        version = session.exec(select(PlanVersion)).one()
+        assert version.effective_from == datetime(2026, 3, 1, tzinfo=UTC)
+
+
+def test_a_price_change_starts_next_month_and_keeps_the_past(engine):
+    _apply(engine, SMALL)
+    report = _apply(engine, SMALL.replace("recurring_fee: 2000", "recurring_fee: 2500"))
+    assert "prices from 2026-12-01" in report.as_text()
+    with Session(engine) as session:
+        plan = session.exec(select(Plan)).one()
+        november = plan_version_at(
+            session, plan_id=plan.id, at=datetime(2026, 11, 30, 23, tzinfo=UTC)
+        )
+        december = plan_version_at(session, plan_id=plan.id, at=datetime(2026, 12, 1, tzinfo=UTC))
+        assert (november.recurring_fee, december.recurring_fee) == (2000, 2500)
+
+
+def test_a_change_into_an_invoiced_month_is_refused_and_changes_nothing(engine):
+    _apply(engine, SMALL)
+    with session_scope(engine) as session:
+        acme = session.exec(select(Customer)).one()
+        session.add(
+            Invoice(
+                customer_id=acme.id,
+                month="2026-10",
+                total=Decimal(2000),
+                finalized_at=NOW,
+                document={"plan": "gold"},
+            )
+        )
+    changed = SMALL.replace(
+        "recurring_fee: 2000", "recurring_fee: 9\n    effective_from: 2026-10-01"
+    )
+    changed = changed.replace("- name: Acme", "- name: Newco\n    contracts: []\n  - name: Acme")
+    with pytest.raises(PlanFileError) as caught:
+        _apply(engine, changed)
+    assert str(caught.value) == (
+        "plans.yml: plans[gold].effective_from: 2026-10-01 is in or before 2026-10, which has a"
+        " finalized invoice on plan gold; date the change 2026-11-01 or later"
+    )
+    with Session(engine) as session:
+        assert _count(session, PlanVersion) == 1
+        assert _count(session, Customer) == 1  # Newco was not created either
+    _apply(engine, changed.replace("2026-10-01", "2026-11-01"))
+
+
+def test_prices_already_in_force_are_never_rewritten(engine):
+    dated = SMALL.replace(
+        "recurring_fee: 2000", "recurring_fee: 2000\n    effective_from: 2026-01-01"
+    )
+    _apply(engine, dated)
+    with pytest.raises(PlanFileError, match="already in force"):
+        _apply(engine, dated.replace("unit_price: 50", "unit_price: 55"))
+
+
+def test_a_usage_id_of_another_customer_is_refused(engine):
+    _apply(engine, SMALL)
+    other = SMALL.replace("usage_ids: [cl-acme]", "usage_ids: []")
+    other += "  - name: Globex\n    usage_ids: [cl-acme]\n"
+    with pytest.raises(
+        PlanFileError,
+        match=r"customers\[Globex\]\.usage_ids\[0\]: 'cl-acme' already belongs to Acme",
+    ):
+        _apply(engine, other)
+
+
+def test_price_for_follows_the_contract_and_version(engine):
+    _apply(engine, SMALL)
+    with Session(engine) as session:
+        acme = session.exec(select(Customer)).one()
+        dim = session.exec(select(Dimension)).one()
+        before = price_for(
+            session, customer_id=acme.id, dimension_id=dim.id, at=datetime(2026, 3, 14, tzinfo=UTC)
+        )
+        during = price_for(session, customer_id=acme.id, dimension_id=dim.id, at=NOW)
+        assert before is None
+        assert during.unit_price == 50
+
+
+def test_switching_marketplace_model_happens_at_the_next_hour(engine):
+    _apply(engine, SMALL)
+    licensed = SMALL.replace(
+        "{customer_identifier: acme-mp}",
+        "{aws_account_id: '111122223333', license_arn: 'arn:aws:license-manager::1:license:l-1'}",
+    )
+    _apply(engine, licensed, now=datetime(2026, 11, 23, 18, 40, tzinfo=UTC))
+    with Session(engine) as session:
+        acme = session.exec(select(Customer)).one()
+        assert acme.marketplace_model == "license"
+        assert acme.customer_identifier is None
+        assert acme.model_since == datetime(2026, 11, 23, 19, tzinfo=UTC)
