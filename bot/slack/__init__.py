@@ -1,0 +1,1 @@
+"""The Slack side of meterbot: the Bolt app, its listeners and pure view builders."""

@@ -1,0 +1,112 @@
+"""What every listener needs, handed to it through Bolt's context (see app.py).
+
+Listeners reach the database only through `read` / `write`, which run a sync
+SQLModel session in a worker thread, so the event loop keeps acknowledging Slack.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlmodel import Session
+
+from bot.app import Services
+from core.db import session_scope
+from core.marketplace.client import DryRunClient, MeteringClient, Sender
+from core.models import AuditEvent
+from core.notifier import Notifier
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+CONTEXT_KEY = "meterbot"
+
+
+class RecentKeys:
+    """A bounded memory of handled submissions: `claim(key)` is True only the first time."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._size = size
+
+    def claim(self, key: str) -> bool:
+        if key in self._seen:
+            return False
+        self._seen[key] = None
+        if len(self._seen) > self._size:
+            self._seen.popitem(last=False)
+        return True
+
+
+@dataclass
+class SlackDeps:
+    services: Services
+    notifier: Notifier
+    clock: Callable[[], datetime]
+    handled: RecentKeys = field(default_factory=RecentKeys)
+    # Figures worth keeping a few minutes (the home tab's top customers), by key.
+    cache: dict[str, tuple[float, Any]] = field(default_factory=dict)
+    _metering: Sender | None = None
+
+    def metering_client(self) -> Sender:
+        """The Marketplace sender (dry-run unless METERBOT_MARKETPLACE=live). It builds a boto3
+        client the first time, which blocks: call it through `blocking`."""
+        if self._metering is None:
+            settings = self.services.settings
+            self._metering = (
+                DryRunClient() if settings.dry_run else MeteringClient(self.services.marketplace)
+            )
+        return self._metering
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def is_admin(self, user_id: str) -> bool:
+        return user_id in self.services.settings.admins
+
+    async def read(self, work: Callable[[Session], T]) -> T:
+        """Run `work(session)` in a worker thread (a unit of work that commits if it wrote)."""
+        return await asyncio.to_thread(self._in_session, work)
+
+    write = read
+
+    async def blocking(self, work: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """A blocking call (boto3, a whole service function) in a worker thread."""
+        return await asyncio.to_thread(work, *args, **kwargs)
+
+    async def audit_refusal(self, *, user_id: str, action: str, subject: str = "") -> None:
+        """Record that a non-admin tried something only admins may do."""
+        log.info("refused %s by %s (%s): not in METERBOT_ADMINS", action, user_id, subject)
+        event = AuditEvent(
+            at=self.now(),
+            actor=user_id,
+            action=f"refused:{action}",
+            subject=subject[:255],
+            detail={"reason": "not in METERBOT_ADMINS"},
+        )
+        await self.write(lambda session: session.add(event))
+
+    def _in_session(self, work: Callable[[Session], T]) -> T:
+        with session_scope(self.services.engine) as session:
+            return work(session)
+
+
+def deps_of(context: Any) -> SlackDeps:
+    deps = context[CONTEXT_KEY]
+    assert isinstance(deps, SlackDeps)
+    return deps
+
+
+REFUSAL = (
+    "Sorry, only meterbot admins can {what}. Ask one of them, or ask for your Slack user id "
+    "to be added to METERBOT_ADMINS."
+)
+
+
+def refusal(what: str) -> str:
+    return REFUSAL.format(what=what)

@@ -1,0 +1,51 @@
+"""The one place Slack listener errors are handled (registered as Bolt's @app.error).
+
+Domain errors (core.errors.MeterbotError) carry a message meant for the user: it is
+sent back privately. Anything else is a bug: logged with its traceback, and the user
+gets a short apology. Nothing is swallowed silently.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from core.errors import MeterbotError
+
+log = logging.getLogger("meterbot.slack")
+APOLOGY = "Sorry, something went wrong on meterbot's side; it has been logged. Try again shortly."
+
+
+async def handle_error(
+    error: Exception, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond | None
+) -> None:
+    if isinstance(error, MeterbotError):
+        log.info("refused %s: %s", _what(body), error)
+        text = f"⚠️ {error}"
+    else:
+        log.error("unhandled error in %s", _what(body), exc_info=error)
+        text = APOLOGY
+    await _tell_user(body, client, respond, text)
+
+
+async def _tell_user(
+    body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond | None, text: str
+) -> None:
+    """Privately to whoever acted: via response_url when there is one, else a DM."""
+    user = body.get("user_id") or (body.get("user") or {}).get("id")
+    try:
+        if respond is not None and body.get("response_url"):
+            await respond(text=text, response_type="ephemeral", replace_original=False)
+        elif user and body.get("type") != "event_callback":
+            await client.chat_postMessage(channel=user, text=text)
+    except Exception:  # the user cannot be told; the log line above still says what failed
+        log.warning("could not tell %s about an error", user, exc_info=True)
+
+
+def _what(body: dict[str, Any]) -> str:
+    if body.get("command"):
+        return f"{body['command']} {body.get('text', '')[:40]!r}"
+    return str(body.get("type") or body.get("event", {}).get("type") or "request")

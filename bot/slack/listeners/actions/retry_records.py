@@ -1,0 +1,53 @@
+"""Retry on a failure notification: resend the failed ledger records (admins only).
+
+The button's value is the comma-separated ledger ids (core.notifier.RETRY_ACTION).
+The same message clicked twice (or Slack retrying the click) retries once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
+
+from bot.slack.deps import deps_of, refusal
+from core.marketplace.submit import retry_records as retry
+
+
+async def retry_records(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    respond: AsyncRespond,
+    context: Any,
+) -> None:
+    await ack()
+    deps = deps_of(context)
+    user = body["user"]["id"]
+    value = str(action.get("value", ""))
+    if not deps.is_admin(user):
+        await deps.audit_refusal(user_id=user, action="retry_records", subject=value)
+        await respond(
+            text=refusal("retry failed records"), response_type="ephemeral", replace_original=False
+        )
+        return
+    message_ts = (body.get("container") or {}).get("message_ts", "")
+    if not deps.handled.claim(f"retry:{message_ts}:{value}"):
+        await respond(
+            text="Those records are already being retried.",
+            response_type="ephemeral",
+            replace_original=False,
+        )
+        return
+    record_ids = [int(part) for part in value.split(",") if part.strip().isdigit()]
+    report = await deps.blocking(
+        retry,
+        deps.services.engine,
+        record_ids=record_ids,
+        actor=user,
+        client=await deps.blocking(deps.metering_client),
+        now=deps.now(),
+    )
+    channel = (body.get("channel") or {}).get("id")
+    await deps.notifier.send(report.message(), channel=channel)

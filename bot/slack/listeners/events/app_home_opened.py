@@ -1,0 +1,16 @@
+"""Someone opened meterbot's home tab: publish it (Bolt has already acknowledged)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.slack.deps import deps_of
+from bot.slack.listeners.home import publish_home
+
+
+async def app_home_opened(event: dict[str, Any], client: AsyncWebClient, context: Any) -> None:
+    if event.get("tab", "home") != "home":
+        return
+    await publish_home(client, deps_of(context), event["user"])

@@ -1,0 +1,71 @@
+""" "Confirm send": acknowledge at once, send through the ledger, then show each status.
+
+The modal turns into "Sending…" in the acknowledgement; the send runs in a worker
+thread (database and boto3 block); the modal is then updated with every record's
+status and the channel is told what was sent, by whom, with a Retry for failures.
+A submission is handled once, however often Slack delivers it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from typing import Any
+
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.slack.deps import deps_of, refusal
+from bot.slack.views.entry import (
+    ResultRow,
+    entries_from_metadata,
+    message_view,
+    result_view,
+    sending_view,
+)
+from core.errors import MeterbotError
+from core.marketplace.submit import ManualEntry, SubmitReport, send_manual
+
+log = logging.getLogger(__name__)
+
+
+async def confirm_send(
+    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, context: Any
+) -> None:
+    deps = deps_of(context)
+    user = body["user"]["id"]
+    if not deps.is_admin(user):
+        await deps.audit_refusal(user_id=user, action="send_usage", subject="confirm view")
+        await ack(response_action="update", view=message_view("Not sent", refusal("send usage")))
+        return
+    if not deps.handled.claim(f"confirm:{view['id']}"):
+        log.info("confirm view %s submitted again; already handled", view["id"])
+        await ack()
+        return
+    entries = entries_from_metadata(view.get("private_metadata", ""))
+    await ack(response_action="update", view=sending_view(len(entries)))
+    manual = [ManualEntry(e.customer_id, e.dimension_id, e.quantity) for e in entries]
+    try:
+        report = await deps.blocking(
+            send_manual,
+            deps.services.engine,
+            entries=manual,
+            actor=user,
+            client=await deps.blocking(deps.metering_client),
+            now=deps.now(),
+        )
+    except MeterbotError as exc:
+        log.info("manual send by %s refused: %s", user, exc)
+        await client.views_update(view_id=view["id"], view=message_view("Not sent", f"⚠️ {exc}"))
+        return
+    await client.views_update(view_id=view["id"], view=_result(report))
+    message = report.message()
+    await deps.notifier.send(replace(message, facts=[("entered by", f"<@{user}>"), *message.facts]))
+
+
+def _result(report: SubmitReport) -> dict[str, Any]:
+    rows = [
+        ResultRow(str(o.customer), str(o.dimension), o.quantity, str(o.status), o.error)
+        for o in report.outcomes
+    ]
+    return result_view(rows, summary=report.message().summary)
