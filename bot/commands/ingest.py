@@ -1,18 +1,74 @@
-"""`meterbot ingest`: not yet built (placeholder until its issue lands)."""
+"""`meterbot ingest`: one ingestion pass over new usage objects, then exit."""
 
 from __future__ import annotations
 
 import argparse
+import os
+import socket
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from tqdm import tqdm
+
 from bot.app import Services
-from core.errors import MeterbotError
+from core.errors import ConfigError
+from core.ingest.objects import Progress
+from core.ingest.pipeline import ingest_pass
+from core.ingest.sources import open_source
 
 
 def register(verbs: Any) -> None:
-    parser = verbs.add_parser("ingest", help="(not yet available)")
+    parser = verbs.add_parser("ingest", help="ingest new usage objects once, then exit")
+    parser.add_argument(
+        "--source", help="s3://bucket/prefix/ or a folder (default METERBOT_USAGE_URL)"
+    )
+    parser.add_argument("--worker", help="this worker's name in claims (default host:pid)")
+    parser.add_argument(
+        "--lookback-days", type=int, default=3, help="days of S3 date partitions listed (default 3)"
+    )
+    parser.add_argument(
+        "--max-age-days", type=int, default=62, help="older records are quarantined (default 62)"
+    )
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace, services: Services) -> int:
-    raise MeterbotError("'ingest' is not available yet")
+    usage_url = args.source or services.settings.usage_url
+    if not usage_url:
+        raise ConfigError("METERBOT_USAGE_URL is not set (s3://bucket/prefix/ or a folder)")
+    s3 = services.s3 if usage_url.startswith("s3://") else None
+    source = open_source(usage_url, s3_client=s3, lookback_days=args.lookback_days)
+    with _progress_bar() as progress:
+        report = ingest_pass(
+            services.engine,
+            source=source,
+            now=datetime.now(UTC),
+            worker=args.worker or f"{socket.gethostname()}:{os.getpid()}",
+            progress=progress,
+            max_age=timedelta(days=args.max_age_days),
+        )
+    print(report.as_text())
+    if report.failed:
+        print(
+            f"meterbot: {len(report.failed)} objects failed; they are retried next pass",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+@contextmanager
+def _progress_bar() -> Iterator[Progress | None]:
+    """A bytes progress bar on a terminal; nothing when stderr is a file or a pipe."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    with tqdm(unit="B", unit_scale=True, desc="ingest", file=sys.stderr) as bar:
+
+        def advance(count: int) -> None:
+            bar.update(count)
+
+        yield advance
