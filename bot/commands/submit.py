@@ -1,18 +1,46 @@
-"""`meterbot submit`: not yet built (placeholder until its issue lands)."""
+"""`meterbot submit [--dry-run]`: one pass of sending due metering records, with a summary."""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from datetime import UTC, datetime
 from typing import Any
 
 from bot.app import Services
-from core.errors import MeterbotError
+from core.marketplace.client import DryRunClient, MeteringClient, Sender
+from core.marketplace.submit import submit_due
 
 
 def register(verbs: Any) -> None:
-    parser = verbs.add_parser("submit", help="(not yet available)")
+    parser = verbs.add_parser(
+        "submit",
+        help="send due metering records to AWS Marketplace",
+        description="Account the usage that is due, send it with BatchMeterUsage and print "
+        "what happened to every record. METERBOT_MARKETPLACE=dry-run (the default) or "
+        "--dry-run shows what would be sent and changes nothing.",
+    )
+    parser.add_argument("--dry-run", action="store_true", help="show what would be sent")
     parser.set_defaults(run=run)
 
 
+def sender_for(services: Services, *, dry_run: bool = False) -> Sender:
+    """The Marketplace sender the settings ask for (no AWS client is built for a dry run)."""
+    if dry_run or services.settings.dry_run:
+        return DryRunClient()
+    return MeteringClient(services.marketplace)
+
+
 def run(args: argparse.Namespace, services: Services) -> int:
-    raise MeterbotError("'submit' is not available yet")
+    client = sender_for(services, dry_run=args.dry_run)
+    heartbeat = bool(getattr(services.settings, "marketplace_heartbeat", True))
+    report = submit_due(services.engine, client=client, now=datetime.now(UTC), heartbeat=heartbeat)
+    print(report.as_text())
+    if report.problems and not report.dry_run:
+        print(
+            f"meterbot: {len(report.problems)} records need attention (meterbot ledger "
+            "--status failed)",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
