@@ -86,7 +86,7 @@ def load_context(session: Session, *, now: datetime, max_age: timedelta) -> Cont
     fields = default_fields()
     if mapping is not None:
         fields |= {name: value for name, value in mapping.fields.items() if name in FIELDS}
-    return Context(dict(rows.tuples().all()), alias_map(session), fields, now, max_age)
+    return Context({key: dim_id for key, dim_id in rows}, alias_map(session), fields, now, max_age)
 
 
 class _Run:

@@ -1,0 +1,98 @@
+"""Ingestion fixtures: a catalog with customers, usage folders, and reference totals."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from core.ingest.pipeline import ingest_pass
+from core.ingest.report import IngestReport
+from core.ingest.sources import open_source
+from core.models import Customer, CustomerAlias, Dimension, HourlyRollup, Product
+
+DIMENSIONS = ["storage_tb", "api_calls", "cpu_hours", "users", "egress_gb"]
+USAGE_IDS = [f"acct-{i:04d}" for i in range(12)]
+START = datetime(2026, 11, 22, tzinfo=UTC)
+NOW = datetime(2026, 11, 22, 6, tzinfo=UTC)
+
+
+@dataclass
+class Catalog:
+    dimensions: dict[str, int]
+    customers: dict[str, int]  # usage id -> customer id
+
+
+def make_catalog(engine: Engine, usage_ids: list[str]) -> Catalog:
+    with Session(engine) as session:
+        product = Product(key="lake", name="Data Lake")
+        session.add(product)
+        session.flush()
+        dims = {}
+        for key in DIMENSIONS:
+            dim = Dimension(product_id=product.id, key=key, marketplace_key=key, name=key)
+            session.add(dim)
+            session.flush()
+            dims[key] = dim.id
+        customers = {}
+        for usage_id in usage_ids:
+            customers[usage_id] = add_customer(session, usage_id)
+        session.commit()
+    return Catalog(dims, customers)
+
+
+def add_customer(session: Session, usage_id: str) -> int:
+    customer = Customer(name=f"Customer {usage_id}")
+    session.add(customer)
+    session.flush()
+    session.add(CustomerAlias(customer_id=customer.id, usage_id=usage_id))
+    return customer.id
+
+
+@pytest.fixture
+def usage(tmp_path: Path) -> Path:
+    """The usage folder (apart from the test's SQLite file)."""
+    folder = tmp_path / "usage"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture
+def catalog(engine: Engine) -> Catalog:
+    return make_catalog(engine, USAGE_IDS)
+
+
+def run_pass(engine: Engine, folder: Path, *, now: datetime = NOW, worker: str = "w1", **kw) -> IngestReport:
+    source = open_source(str(folder), s3_client=None)
+    return ingest_pass(engine, source=source, now=now, worker=worker, **kw)
+
+
+def rollup_totals(engine: Engine) -> dict[tuple[int, int, datetime], tuple[Decimal, int]]:
+    with Session(engine) as session:
+        rows = session.exec(select(HourlyRollup)).all()
+        return {(r.customer_id, r.dimension_id, r.hour): (r.sum, r.count) for r in rows}
+
+
+def expected_totals(
+    paths: list[Path], catalog: Catalog
+) -> dict[tuple[int, int, datetime], tuple[Decimal, int]]:
+    """The reference: a plain json.loads loop with Decimal over the files written."""
+    sums: dict[tuple[int, int, datetime], list] = defaultdict(lambda: [Decimal(0), 0])
+    for path in paths:
+        for line in path.read_text().splitlines():
+            record = json.loads(line, parse_float=Decimal)
+            moment = datetime.fromisoformat(record["timestamp"])
+            hour = moment.replace(minute=0, second=0, microsecond=0)
+            if record["customer"] not in catalog.customers:
+                continue
+            key = (catalog.customers[record["customer"]], catalog.dimensions[record["dimension"]], hour)
+            sums[key][0] += Decimal(record["quantity"])
+            sums[key][1] += 1
+    return {key: (total, count) for key, (total, count) in sums.items()}

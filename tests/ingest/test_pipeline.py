@@ -1,0 +1,43 @@
+"""A local-folder pass: totals exactly as a Decimal reference computes them, once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from core.ingest.synthetic import write_usage_files
+from tests.ingest.conftest import DIMENSIONS, START, USAGE_IDS, expected_totals, rollup_totals, run_pass
+
+
+def test_a_pass_counts_every_record_exactly_and_a_second_pass_nothing(
+    engine: Engine, catalog, usage: Path
+) -> None:
+    paths = write_usage_files(
+        usage, usage_ids=USAGE_IDS, dimensions=DIMENSIONS, start=START, hours=3, records_per_hour=400
+    )
+    first = run_pass(engine, usage)
+    assert (first.objects, first.records, first.rejected, first.unmatched) == (3, 1200, 0, 0)
+    assert first.bytes == sum(p.stat().st_size for p in paths)
+    assert rollup_totals(engine) == expected_totals(paths, catalog)
+
+    second = run_pass(engine, usage)
+    assert (second.objects, second.records) == (0, 0)
+    assert rollup_totals(engine) == expected_totals(paths, catalog)
+
+
+def test_synthetic_files_are_deterministic(tmp_path: Path) -> None:
+    kwargs = dict(usage_ids=USAGE_IDS, dimensions=DIMENSIONS, start=START, hours=2)
+    a = write_usage_files(tmp_path / "a", **kwargs)
+    b = write_usage_files(tmp_path / "b", **kwargs)
+    assert [p.read_bytes() for p in a] == [p.read_bytes() for p in b]
+    assert a[0].relative_to(tmp_path / "a").as_posix() == "2026/11/22/00/usage-0000.jsonl"
+
+
+def test_the_report_says_what_happened(engine: Engine, catalog, usage: Path) -> None:
+    write_usage_files(usage, usage_ids=["acct-9999"], dimensions=["storage_tb"], start=START, hours=1, records_per_hour=5)
+    report = run_pass(engine, usage)
+    message = report.message()
+    assert message.severity == "warning"
+    assert "1 objects, 5 records" in message.summary
+    assert "unmatched usage id acct-9999: 5 records (kept until mapped)" in report.as_text()
