@@ -69,7 +69,9 @@ def catalog(engine: Engine) -> Catalog:
     return make_catalog(engine, USAGE_IDS)
 
 
-def run_pass(engine: Engine, folder: Path, *, now: datetime = NOW, worker: str = "w1", **kw) -> IngestReport:
+def run_pass(
+    engine: Engine, folder: Path, *, now: datetime = NOW, worker: str = "w1", **kw
+) -> IngestReport:
     source = open_source(str(folder), s3_client=None)
     return ingest_pass(engine, source=source, now=now, worker=worker, **kw)
 
@@ -90,9 +92,13 @@ def expected_totals(
             record = json.loads(line, parse_float=Decimal)
             moment = datetime.fromisoformat(record["timestamp"])
             hour = moment.replace(minute=0, second=0, microsecond=0)
-            if record["customer"] not in catalog.customers:
+            if record["customer"] not in catalog.customers or Decimal(record["quantity"]) < 0:
                 continue
-            key = (catalog.customers[record["customer"]], catalog.dimensions[record["dimension"]], hour)
+            key = (
+                catalog.customers[record["customer"]],
+                catalog.dimensions[record["dimension"]],
+                hour,
+            )
             sums[key][0] += Decimal(record["quantity"])
             sums[key][1] += 1
     return {key: (total, count) for key, (total, count) in sums.items()}

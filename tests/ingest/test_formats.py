@@ -13,7 +13,14 @@ from sqlmodel import Session
 
 from core.ingest.synthetic import write_usage_files
 from core.models import FieldMapping
-from tests.ingest.conftest import DIMENSIONS, START, USAGE_IDS, expected_totals, rollup_totals, run_pass
+from tests.ingest.conftest import (
+    DIMENSIONS,
+    START,
+    USAGE_IDS,
+    expected_totals,
+    rollup_totals,
+    run_pass,
+)
 
 
 @pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
@@ -21,7 +28,9 @@ from tests.ingest.conftest import DIMENSIONS, START, USAGE_IDS, expected_totals,
 def test_each_format_gives_the_same_exact_totals(
     engine: Engine, catalog, usage: Path, tmp_path: Path, fmt: str, compressed: bool
 ) -> None:
-    kwargs = dict(usage_ids=USAGE_IDS, dimensions=DIMENSIONS, start=START, hours=2, records_per_hour=300)
+    kwargs = dict(
+        usage_ids=USAGE_IDS, dimensions=DIMENSIONS, start=START, hours=2, records_per_hour=300
+    )
     reference = write_usage_files(tmp_path / "reference", **kwargs)
     write_usage_files(usage, fmt=fmt, gzip=compressed, **kwargs)
     report = run_pass(engine, usage)
@@ -31,17 +40,29 @@ def test_each_format_gives_the_same_exact_totals(
 
 def test_small_chunks_give_the_same_totals(engine: Engine, catalog, usage: Path) -> None:
     paths = write_usage_files(
-        usage, usage_ids=USAGE_IDS, dimensions=DIMENSIONS, start=START, hours=1, records_per_hour=500
+        usage,
+        usage_ids=USAGE_IDS,
+        dimensions=DIMENSIONS,
+        start=START,
+        hours=1,
+        records_per_hour=500,
     )
     run_pass(engine, usage, chunk_bytes=4096)
     assert rollup_totals(engine) == expected_totals(paths, catalog)
 
 
-def test_a_field_mapping_reads_records_with_other_names(engine: Engine, catalog, usage: Path) -> None:
+def test_a_field_mapping_reads_records_with_other_names(
+    engine: Engine, catalog, usage: Path
+) -> None:
     with Session(engine) as session:
         session.add(
             FieldMapping(
-                fields={"timestamp": "ts", "customer": "cluster_id", "dimension": "metric", "quantity": "value"}
+                fields={
+                    "timestamp": "ts",
+                    "customer": "cluster_id",
+                    "dimension": "metric",
+                    "quantity": "value",
+                }
             )
         )
         session.commit()

@@ -7,14 +7,26 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from core.ingest.synthetic import write_usage_files
-from tests.ingest.conftest import DIMENSIONS, START, USAGE_IDS, expected_totals, rollup_totals, run_pass
+from tests.ingest.conftest import (
+    DIMENSIONS,
+    START,
+    USAGE_IDS,
+    expected_totals,
+    rollup_totals,
+    run_pass,
+)
 
 
 def test_a_pass_counts_every_record_exactly_and_a_second_pass_nothing(
     engine: Engine, catalog, usage: Path
 ) -> None:
     paths = write_usage_files(
-        usage, usage_ids=USAGE_IDS, dimensions=DIMENSIONS, start=START, hours=3, records_per_hour=400
+        usage,
+        usage_ids=USAGE_IDS,
+        dimensions=DIMENSIONS,
+        start=START,
+        hours=3,
+        records_per_hour=400,
     )
     first = run_pass(engine, usage)
     assert (first.objects, first.records, first.rejected, first.unmatched) == (3, 1200, 0, 0)
@@ -35,7 +47,14 @@ def test_synthetic_files_are_deterministic(tmp_path: Path) -> None:
 
 
 def test_the_report_says_what_happened(engine: Engine, catalog, usage: Path) -> None:
-    write_usage_files(usage, usage_ids=["acct-9999"], dimensions=["storage_tb"], start=START, hours=1, records_per_hour=5)
+    write_usage_files(
+        usage,
+        usage_ids=["acct-9999"],
+        dimensions=["storage_tb"],
+        start=START,
+        hours=1,
+        records_per_hour=5,
+    )
     report = run_pass(engine, usage)
     message = report.message()
     assert message.severity == "warning"

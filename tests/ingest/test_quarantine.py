@@ -43,7 +43,9 @@ def test_every_reason_is_kept_counted_and_reported(engine: Engine, catalog, usag
     assert count == 2
 
 
-def test_quarantined_text_is_cut_and_the_count_is_complete(engine: Engine, catalog, usage: Path) -> None:
+def test_quarantined_text_is_cut_and_the_count_is_complete(
+    engine: Engine, catalog, usage: Path
+) -> None:
     long_line = GOOD.replace('"users"', '"' + "x" * 5000 + '"')
     (usage / "u.jsonl").write_text("\n".join([long_line] * 30) + "\n")
     report = run_pass(engine, usage, quarantine_cap=10)
@@ -53,7 +55,9 @@ def test_quarantined_text_is_cut_and_the_count_is_complete(engine: Engine, catal
     assert len(kept) == 10 and all(len(q.raw) == 1000 for q in kept)
 
 
-def test_a_bad_csv_row_is_quarantined_and_the_rest_counted(engine: Engine, catalog, usage: Path) -> None:
+def test_a_bad_csv_row_is_quarantined_and_the_rest_counted(
+    engine: Engine, catalog, usage: Path
+) -> None:
     (usage / "u.csv").write_text(
         "timestamp,customer,dimension,quantity\n"
         "2026-11-22T01:00:00Z,acct-0001,users,1\n"

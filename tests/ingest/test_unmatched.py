@@ -12,7 +12,16 @@ from sqlmodel import Session, select
 from core.ingest.synthetic import write_usage_files
 from core.ingest.unmatched import resolve_unmatched
 from core.models import UnmatchedUsage
-from tests.ingest.conftest import DIMENSIONS, NOW, START, add_customer, expected_totals, make_catalog, rollup_totals, run_pass
+from tests.ingest.conftest import (
+    DIMENSIONS,
+    NOW,
+    START,
+    add_customer,
+    expected_totals,
+    make_catalog,
+    rollup_totals,
+    run_pass,
+)
 
 
 def test_unmatched_usage_moves_to_the_customer_once(engine: Engine, usage: Path) -> None:

@@ -1,0 +1,124 @@
+"""Exactly once: a crash before the commit counts nothing; a dead worker's object is
+taken over after its lease; a re-uploaded object is reported, not counted twice."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import Engine, text
+from sqlmodel import Session, select
+
+from core.ingest.claims import claim
+from core.ingest.sources import open_source
+from core.ingest.synthetic import write_usage_files
+from core.models import IngestedObject, QuarantinedLine
+from tests.ingest.conftest import (
+    DIMENSIONS,
+    NOW,
+    START,
+    USAGE_IDS,
+    expected_totals,
+    rollup_totals,
+    run_pass,
+)
+
+BAD = '{"timestamp": "2026-11-22T01:00:00Z", "customer": "acct-0001", "dimension": "users", "quantity": -1}\n'
+
+
+def _crash_on_quarantine(engine: Engine) -> None:
+    """A real database failure inside the commit, after the rollups were written."""
+    with engine.begin() as conn:
+        if engine.dialect.name == "sqlite":
+            conn.execute(
+                text(
+                    "CREATE TRIGGER crash BEFORE INSERT ON quarantinedline BEGIN SELECT RAISE(ABORT, 'injected crash'); END"
+                )
+            )
+        else:
+            conn.execute(
+                text(
+                    "CREATE FUNCTION crash() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'injected crash'; END $$ LANGUAGE plpgsql"
+                )
+            )
+            conn.execute(
+                text(
+                    "CREATE TRIGGER crash BEFORE INSERT ON quarantinedline FOR EACH ROW EXECUTE FUNCTION crash()"
+                )
+            )
+
+
+def _heal(engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "DROP TRIGGER crash"
+                + ("" if engine.dialect.name == "sqlite" else " ON quarantinedline")
+            )
+        )
+
+
+def test_a_crash_between_parse_and_commit_counts_nothing_and_is_retried(
+    engine: Engine, catalog, usage: Path
+) -> None:
+    paths = write_usage_files(
+        usage, usage_ids=USAGE_IDS, dimensions=DIMENSIONS, start=START, hours=1
+    )
+    with paths[0].open("a") as file:
+        file.write(BAD)
+    _crash_on_quarantine(engine)
+    failed = run_pass(engine, usage)
+    assert (
+        failed.objects == 0 and len(failed.failed) == 1 and "injected crash" in failed.failed[0][1]
+    )
+    assert rollup_totals(engine) == {}
+    _heal(engine)
+    retried = run_pass(engine, usage, now=NOW + timedelta(minutes=1))
+    assert (retried.objects, retried.rejected) == (1, 1)
+    assert rollup_totals(engine) == expected_totals(paths, catalog)
+
+
+def test_an_object_held_by_a_dead_worker_is_taken_over_after_its_lease(
+    engine: Engine, catalog, usage: Path
+) -> None:
+    paths = write_usage_files(
+        usage, usage_ids=USAGE_IDS, dimensions=DIMENSIONS, start=START, hours=1
+    )
+    [ref] = open_source(str(usage), s3_client=None).discover(now=NOW)
+    with Session(engine) as session:  # a worker claims the object, then dies
+        claim(
+            session,
+            source=str(usage.resolve()),
+            ref=ref,
+            worker="dead",
+            now=NOW,
+            lease=timedelta(minutes=15),
+        )
+        session.commit()
+    early = run_pass(engine, usage, now=NOW + timedelta(minutes=5))
+    assert (early.objects, early.in_progress) == (0, 1)
+    late = run_pass(engine, usage, now=NOW + timedelta(minutes=16))
+    assert late.objects == 1
+    assert rollup_totals(engine) == expected_totals(paths, catalog)
+
+
+def test_a_reuploaded_object_is_reported_and_not_counted_again(
+    engine: Engine, catalog, usage: Path
+) -> None:
+    paths = write_usage_files(
+        usage, usage_ids=USAGE_IDS, dimensions=DIMENSIONS, start=START, hours=1
+    )
+    run_pass(engine, usage)
+    counted = rollup_totals(engine)
+    paths[0].write_bytes(paths[0].read_bytes() * 2)  # the product uploads it again, grown
+    os.utime(paths[0], ns=(1, 1))
+    report = run_pass(engine, usage, now=NOW + timedelta(minutes=5))
+    assert report.reuploaded == ["2026/11/22/00/usage-0000.jsonl"] and report.records == 0
+    assert "re-uploaded, not counted again: 2026/11/22/00/usage-0000.jsonl" in report.as_text()
+    assert rollup_totals(engine) == counted
+    with Session(engine) as session:
+        statuses = sorted(o.status for o in session.exec(select(IngestedObject)))
+        [note] = session.exec(select(QuarantinedLine)).all()
+    assert statuses == ["done", "reuploaded"] and note.reason == "reuploaded"
+    assert run_pass(engine, usage, now=NOW + timedelta(minutes=9)).reuploaded == []
