@@ -45,7 +45,7 @@ class Demo:
     folder: Path
     engine: Engine
     now: datetime
-    out: TextIO = sys.stdout
+    out: TextIO = field(default_factory=lambda: sys.stdout)
     window: Period = field(init=False)
 
     def __post_init__(self) -> None:
@@ -167,12 +167,14 @@ def show_invoice(demo: Demo) -> None:
 STEPS: list[Step] = [apply_sample_plans, write_synthetic_rollups, show_usage_summary, show_invoice]
 
 
-def run_demo(folder: Path, *, now: datetime, out: TextIO = sys.stdout) -> Demo:
+def run_demo(folder: Path, *, now: datetime, out: TextIO | None = None) -> Demo:
     """Every step, in order, on a fresh database in `folder`."""
     database = folder / "meterbot-demo.db"
     for stale in folder.glob("meterbot-demo.db*"):
         stale.unlink()
-    demo = Demo(folder=folder, engine=open_database(f"sqlite:///{database}"), now=now, out=out)
+    demo = Demo(
+        folder=folder, engine=open_database(f"sqlite:///{database}"), now=now, out=out or sys.stdout
+    )
     demo.say(
         f"meterbot demo: working in {folder} (database {database.name}; your own is untouched)\n"
     )
