@@ -1,18 +1,62 @@
-"""`meterbot worker`: not yet built (placeholder until its issue lands)."""
+"""`meterbot worker`: the scheduler alone (no HTTP), until SIGTERM or SIGINT.
+
+For split deployments: `meterbot serve --no-scheduler` answers Slack, workers run the
+jobs. Several workers on one PostgreSQL database run each job tick once between them.
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import logging
+import signal
 from typing import Any
 
+import aiohttp
+
 from bot.app import Services
-from core.errors import MeterbotError
+from core.notifier import LogNotifier, Notifier
+from scheduler.runner import running_scheduler
+
+log = logging.getLogger(__name__)
 
 
 def register(verbs: Any) -> None:
-    parser = verbs.add_parser("worker", help="(not yet available)")
+    parser = verbs.add_parser(
+        "worker",
+        help="run the scheduled jobs only (no HTTP) until stopped",
+        description="Ingestion, Salesforce sync, submission, alerts, digests and invoices on "
+        "their schedules (docs/operations.md). Stops cleanly on SIGTERM or SIGINT.",
+    )
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace, services: Services) -> int:
-    raise MeterbotError("'worker' is not available yet")
+    _ = services.engine  # open and migrate before the first tick, failing fast if unreachable
+    asyncio.run(_work(services))
+    return 0
+
+
+async def _work(services: Services) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
+        notifier = _notifier(services, session)
+        async with running_scheduler(services, notifier):
+            log.info("worker running; SIGTERM or SIGINT stops it")
+            await stop.wait()
+    log.info("worker stopped")
+
+
+def _notifier(services: Services, session: aiohttp.ClientSession) -> Notifier:
+    """Slack when a bot token is set, otherwise the log."""
+    if services.settings.slack_bot_token is None:
+        log.warning("SLACK_BOT_TOKEN is not set; notifications go to the log")
+        return LogNotifier()
+    from bot.notifier import SlackNotifier
+    from bot.slack.client import build_web_client
+
+    client = build_web_client(services.settings, session=session)
+    return SlackNotifier(client, channel=services.settings.channel)

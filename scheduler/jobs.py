@@ -1,0 +1,157 @@
+"""The scheduled jobs, thin: call one core function in a worker thread, post what matters.
+
+Each job takes `now` (the tick's clock reading) and returns a one-line summary for the
+job-run record. The core functions are fields of `Jobs` so tests can hand in their own;
+exceptions are left to the runner, which logs, records and reports them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+from typing import Any, Protocol
+
+from sqlalchemy import Engine
+
+from core.alerts import evaluate_alerts
+from core.customer_sync import SyncReport, sync_from_salesforce
+from core.db import session_scope
+from core.digests import DigestKind, build_digest, digest_message
+from core.ingest.pipeline import ingest_pass
+from core.ingest.report import IngestReport
+from core.ingest.sources import open_source
+from core.marketplace.client import DryRunClient, MeteringClient, Sender
+from core.marketplace.report import SubmitReport
+from core.marketplace.submit import submit_due
+from core.month_close import close_month, month_close_message
+from core.notifier import Message, Notifier
+from core.periods import month_of, previous_month
+from core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+JobBody = Callable[[datetime], Awaitable[str]]
+
+
+class ServicesLike(Protocol):
+    """What the jobs need from the composition root (bot.app.Services)."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def engine(self) -> Engine: ...
+    @property
+    def s3(self) -> Any: ...
+    @property
+    def marketplace(self) -> Any: ...
+
+
+@dataclass
+class Jobs:
+    services: ServicesLike
+    notifier: Notifier
+    replica: str
+    ingest_pass: Callable[..., IngestReport] = ingest_pass
+    open_source: Callable[..., Any] = open_source
+    submit_due: Callable[..., SubmitReport] = submit_due
+    sync_customers: Callable[..., SyncReport] = sync_from_salesforce
+    posted: list[Message] = field(default_factory=list)  # what this process posted, newest last
+
+    @cached_property
+    def metering(self) -> Sender:
+        """One client per process, so its rate limiter covers every pass."""
+        settings = self.services.settings
+        return DryRunClient() if settings.dry_run else MeteringClient(self.services.marketplace)
+
+    async def post(self, message: Message, *, digest: bool = False) -> None:
+        settings = self.services.settings
+        channel = (settings.digest_channel or settings.channel) if digest else settings.channel
+        await self.notifier.send(message, channel=channel)
+        self.posted.append(message)
+
+    async def ingest(self, now: datetime) -> str:
+        """One ingestion pass, then the alert rules against the fresh rollups."""
+        url = self.services.settings.usage_url
+        if not url:
+            return "METERBOT_USAGE_URL is not set; nothing to ingest"
+        source = await asyncio.to_thread(self.open_source, url, s3_client=self.services.s3)
+        report = await asyncio.to_thread(
+            self.ingest_pass, self.services.engine, source=source, now=now, worker=self.replica
+        )
+        if report.failed or report.rejected or report.reuploaded:
+            await self.post(report.message())
+        alerts = await self.alerts(now)
+        return f"{report.summary()}; {alerts}"
+
+    async def alerts(self, now: datetime) -> str:
+        messages = await asyncio.to_thread(_evaluate_alerts, self.services.engine, now)
+        for message in messages:
+            await self.post(message)
+        return f"{len(messages)} alerts"
+
+    async def salesforce(self, now: datetime) -> str:
+        report = await asyncio.to_thread(
+            self.sync_customers, self.services.engine, self.services.settings, now=now
+        )
+        if report.changed:
+            await self.post(report.message())
+        return report.message().summary
+
+    async def submit(self, now: datetime) -> str:
+        return await self._submit(now, heartbeat=True)
+
+    async def retry(self, now: datetime) -> str:
+        """The mid-hour pass: what failed transiently or arrived late goes out now."""
+        return await self._submit(now, heartbeat=False)
+
+    async def _submit(self, now: datetime, *, heartbeat: bool) -> str:
+        report = await asyncio.to_thread(
+            self.submit_due,
+            self.services.engine,
+            client=self.metering,
+            now=now,
+            dry_run=self.services.settings.dry_run,
+            actor="scheduled",
+            heartbeat=heartbeat,
+        )
+        if report.outcomes or report.moved or report.late:
+            await self.post(report.message())
+        return report.message().summary
+
+    async def daily_digest(self, now: datetime) -> str:
+        return await self._digest("day", now)
+
+    async def weekly_digest(self, now: datetime) -> str:
+        return await self._digest("week", now)
+
+    async def _digest(self, kind: DigestKind, now: datetime) -> str:
+        message = await asyncio.to_thread(_digest_message, self.services.engine, kind, now)
+        await self.post(message, digest=True)
+        return message.title
+
+    async def invoices(self, now: datetime) -> str:
+        """Finalize every customer's invoice for the month just closed and post them."""
+        month = month_of(previous_month(now))
+        docs = await asyncio.to_thread(_close_month, self.services.engine, month, now)
+        message = month_close_message(month, docs)
+        await self.post(message)
+        return message.summary
+
+
+def _evaluate_alerts(engine: Engine, now: datetime) -> list[Message]:
+    with session_scope(engine) as session:
+        return evaluate_alerts(session, now=now)
+
+
+def _digest_message(engine: Engine, kind: DigestKind, now: datetime) -> Message:
+    with session_scope(engine) as session:
+        return digest_message(build_digest(session, period=kind, now=now))
+
+
+def _close_month(engine: Engine, month: Any, now: datetime) -> Any:
+    with session_scope(engine) as session:
+        return close_month(session, period=month, now=now)
