@@ -19,7 +19,10 @@ from core.errors import PlanFileError
 from core.planchecks import Problem, cross_checks
 from core.planschema import PlanFile
 
-__all__ = ["PlanFile", "load_plan_file", "parse_plan_text"]
+__all__ = ["SAMPLE_PLANS", "PlanFile", "load_plan_file", "parse_plan_text"]
+
+# The example plans file shipped with meterbot (the demo applies it; docs/plans.md explains it).
+SAMPLE_PLANS = Path(__file__).parent / "samples" / "plans.yml"
 
 
 class _ExactLoader(yaml.SafeLoader):

@@ -28,12 +28,11 @@ from core.errors import MeterbotError
 from core.invoices import build_invoice, invoice_table
 from core.models import Customer, Dimension, HourlyRollup
 from core.periods import HOUR, Period, hour_floor, month_of
-from core.planfile import load_plan_file
+from core.planfile import SAMPLE_PLANS, load_plan_file
 from core.plans import apply_plan_file
 from core.rating import contract_for_month
 from core.rollups import aggregate, usage_for_all
 
-SAMPLE_PLANS = Path(__file__).resolve().parents[2] / "core" / "samples" / "plans.yml"
 SEED = 20261122  # the same synthetic usage on every run
 INVOICE_CUSTOMER = "Northwind Analytics"
 
@@ -60,10 +59,11 @@ Step = Callable[[Demo], None]
 
 
 def apply_sample_plans(demo: Demo) -> None:
+    """Sample plans and customers (`meterbot plans apply`)."""
     plan_file = load_plan_file(SAMPLE_PLANS)
     with session_scope(demo.engine) as session:
         report = apply_plan_file(session, plan_file, now=demo.now, actor="demo")
-    demo.say(f"1. Plans from {SAMPLE_PLANS}")
+    demo.say(f"from {SAMPLE_PLANS}")
     demo.say(report.as_text())
 
 
@@ -80,7 +80,7 @@ _SHAPES = {
 def _hour_records(rng: random.Random, key: str, level: Decimal, hour: datetime) -> list[Decimal]:
     count, _ = _SHAPES.get(key, (4, (1, 10)))
     daytime = Decimal("1.4") if 8 <= hour.hour < 20 else Decimal("0.7")
-    if key in ("storage_tb",):  # a gauge that barely moves
+    if key == "storage_tb":  # a gauge that barely moves
         return [(level + Decimal(rng.randint(-50, 50)) / 100) for _ in range(count)]
     if key in ("gold_clients", "peak_nodes"):  # whole-unit gauges
         top = int(level * daytime)
@@ -92,7 +92,7 @@ def _hour_records(rng: random.Random, key: str, level: Decimal, hour: datetime) 
 
 
 def write_synthetic_rollups(demo: Demo) -> None:
-    """A day of hourly rollups per sample customer and dimension (deterministic)."""
+    """A day of synthetic hourly rollups per customer and dimension (seeded)."""
     rng = random.Random(SEED)
     rows = 0
     with session_scope(demo.engine) as session:
@@ -107,12 +107,14 @@ def write_synthetic_rollups(demo: Demo) -> None:
                     session.add(_rollup(customer, dim, hour, records))
                     rows += 1
     demo.say(
-        f"\n2. Synthetic usage: {rows} hourly rollups, {demo.window.start:%Y-%m-%d %H:00}"
+        f"{rows} hourly rollups, {demo.window.start:%Y-%m-%d %H:00}"
         f" to {demo.window.end:%Y-%m-%d %H:00} UTC"
     )
 
 
-def _rollup(customer: Customer, dim: Dimension, hour: datetime, values: list[Decimal]) -> Any:
+def _rollup(
+    customer: Customer, dim: Dimension, hour: datetime, values: list[Decimal]
+) -> HourlyRollup:
     assert customer.id is not None and dim.id is not None
     return HourlyRollup(
         customer_id=customer.id,
@@ -128,6 +130,7 @@ def _rollup(customer: Customer, dim: Dimension, hour: datetime, values: list[Dec
 
 
 def show_usage_summary(demo: Demo) -> None:
+    """Usage over those 24 hours, per customer and dimension."""
     with Session(demo.engine) as session:
         dims = session.exec(select(Dimension).order_by(col(Dimension.id))).all()
         names = {c.id: c.name for c in session.exec(select(Customer).order_by(col(Customer.name)))}
@@ -141,7 +144,6 @@ def show_usage_summary(demo: Demo) -> None:
             cells.append(f"{aggregate(found, d.aggregation):,.2f}" if found else "-")
         rows.append(cells)
     widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
-    demo.say("\n3. Usage over those 24 hours, per customer and dimension")
     for row in rows:
         demo.say(
             "  ".join(
@@ -152,15 +154,15 @@ def show_usage_summary(demo: Demo) -> None:
 
 
 def show_invoice(demo: Demo) -> None:
+    """This month's invoice so far, for one customer."""
     period = month_of(demo.window.end - HOUR)
     with Session(demo.engine) as session:
         customer = session.exec(select(Customer).where(Customer.name == INVOICE_CUSTOMER)).one()
         assert customer.id is not None
         if contract_for_month(session, customer_id=customer.id, period=period) is None:
-            demo.say(f"\n4. No invoice: {customer.name} has no contract in {period.start:%Y-%m}")
+            demo.say(f"no invoice: {customer.name} has no contract in {period.start:%Y-%m}")
             return
         doc = build_invoice(session, customer_id=customer.id, period=period, now=demo.now)
-    demo.say(f"\n4. Invoice (draft) for {customer.name}")
     demo.say(invoice_table(doc))
 
 
@@ -179,8 +181,11 @@ def run_demo(folder: Path, *, now: datetime, out: TextIO | None = None) -> Demo:
         f"meterbot demo: working in {folder} (database {database.name}; your own is untouched)\n"
     )
     try:
-        for step in STEPS:
+        for number, step in enumerate(STEPS, start=1):
+            title = (step.__doc__ or step.__name__).strip().splitlines()[0].rstrip(".")
+            demo.say(f"{number}. {title}")
             step(demo)
+            demo.say()
     finally:
         demo.engine.dispose()
     return demo
@@ -209,7 +214,7 @@ def run(args: argparse.Namespace, services: Services) -> int:
     demo = run_demo(folder, now=datetime.now(UTC))
     database = demo.folder / "meterbot-demo.db"
     demo.say(
-        f"\ndone in {time.monotonic() - started:.1f}s; look around with"
+        f"done in {time.monotonic() - started:.1f}s; look around with"
         f" METERBOT_DATABASE_URL=sqlite:///{database} meterbot invoice Globex"
     )
     return 0

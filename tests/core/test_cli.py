@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from alembic import command
@@ -13,8 +12,9 @@ from alembic import command
 from bot.cli import main
 from bot.commands.demo import run_demo
 from core.db import alembic_config
+from core.planfile import SAMPLE_PLANS
 
-SAMPLE = Path(__file__).resolve().parents[2] / "core" / "samples" / "plans.yml"
+SAMPLE = SAMPLE_PLANS
 
 
 @pytest.fixture

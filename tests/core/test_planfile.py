@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
 from core.errors import PlanFileError
-from core.planfile import load_plan_file, parse_plan_text
+from core.planfile import SAMPLE_PLANS, load_plan_file, parse_plan_text
 
-SAMPLE = Path(__file__).resolve().parents[2] / "core" / "samples" / "plans.yml"
+SAMPLE = SAMPLE_PLANS
 
 GOOD = """
 products:

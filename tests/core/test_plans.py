@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from sqlmodel import Session, func, select
@@ -23,10 +22,10 @@ from core.models import (
     Plan,
     PlanVersion,
 )
-from core.planfile import load_plan_file, parse_plan_text
+from core.planfile import SAMPLE_PLANS, load_plan_file, parse_plan_text
 from core.plans import apply_plan_file, plan_version_at, price_for
 
-SAMPLE = Path(__file__).resolve().parents[2] / "core" / "samples" / "plans.yml"
+SAMPLE = SAMPLE_PLANS
 NOW = datetime(2026, 11, 23, 18, tzinfo=UTC)
 SMALL = """
 products:
