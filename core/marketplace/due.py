@@ -55,6 +55,7 @@ class _Pair:
     dimension: Dimension
     state: MeteringState
     late: bool = False  # late usage found this pass, not yet on a record
+    new: bool = False  # first seen this pass: heartbeats start with the latest hour
 
     @property
     def key(self) -> tuple[int, int]:
@@ -140,10 +141,13 @@ class _DuePass:
         pairs = []
         for customer in customers:
             for dimension in by_product.get(customer.product_id or 0, []):
-                state = states.get((customer.id or 0, dimension.id or 0)) or self._new_state(
-                    customer, dimension
-                )
-                pairs.append(_Pair(customer, dimension, state))
+                state = states.get((customer.id or 0, dimension.id or 0))
+                if state is None:
+                    pairs.append(
+                        _Pair(customer, dimension, self._new_state(customer, dimension), new=True)
+                    )
+                else:
+                    pairs.append(_Pair(customer, dimension, state))
         return pairs
 
     def _new_state(self, customer: Customer, dimension: Dimension) -> MeteringState:
@@ -277,7 +281,12 @@ class _DuePass:
         quantity, rest = split(owed, whole_units=pair.dimension.whole_units)
         if (*pair.key, hour) in self.taken:
             return  # a hand-entered record holds the hour: this quantity rides the next one
-        heartbeat = self.heartbeat and pair.hourly and self._subscribed(pair.customer, hour)
+        heartbeat = (
+            self.heartbeat
+            and pair.hourly
+            and (not pair.new or hour + HOUR + self.settle > self.now - HOUR)
+            and self._subscribed(pair.customer, hour)
+        )
         if quantity == 0 and not heartbeat:
             return
         note = "includes late usage of earlier hours" if pair.late and quantity else None

@@ -175,8 +175,11 @@ def _settle(
         move_forward(session, row, now=now, dimension=names.dimensions[row.dimension_id])
     elif outcome is Outcome.OUT_OF_WINDOW:
         row.status, row.last_error = LedgerStatus.FAILED, STALE_UNKNOWN
-    else:
+    else:  # a configuration error: refused unprocessed, so a retry may use fixed ids
         row.status, row.last_error = LedgerStatus.FAILED, result.error
+        if prior[1] is None:
+            row.sent_at = row.model = row.scope = row.customer_ref = None
+            row.dimension_key = row.batch_key = None
 
 
 def screen_stale(session: Session, *, now: datetime) -> list[RecordOutcome]:

@@ -1,0 +1,312 @@
+"""Submission passes against the local Marketplace stand-in, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlmodel import Session, select
+
+from core.marketplace.ledger import query_ledger
+from core.marketplace.submit import submit_due
+from core.models import AuditEvent, Customer, MarketplaceModel, Product
+from core.notifier import RETRY_ACTION, Severity
+from tests.marketplace.conftest import ACCOUNT, ARN, CODE, START, fast_client
+
+H1 = START + timedelta(hours=1)  # 2026-11-22 01:00
+H2 = START + timedelta(hours=2)
+D = Decimal
+
+
+def run(world, mp, clock, now, client=None, **kwargs):
+    clock.now = now
+    return submit_due(world.engine, client=client or fast_client(mp), now=now, **kwargs)
+
+
+def ledger(world, **filters):
+    with Session(world.engine) as session:
+        return query_ledger(session, **filters)
+
+
+def row(world, customer, dimension, hour):
+    lines = [
+        line
+        for line in ledger(world)
+        if (line.customer, line.dimension, line.hour) == (customer, dimension, hour)
+    ]
+    assert len(lines) == 1, lines
+    return lines[0]
+
+
+def billed(mp, customer, dimension):
+    return {h: q for (_, c, d, h), q in mp.billed().items() if (c, d) == (customer, dimension)}
+
+
+def test_due_usage_is_billed_in_units_with_zero_heartbeats(world, marketplace, clock):
+    world.usage(world.alpha, world.storage, H1, "1000", "500")  # GB -> 1.5 TB
+    world.usage(world.beta, world.seats, H1, "3", "7")  # peak 7
+    report = run(world, marketplace, clock, H2 + timedelta(minutes=5))
+    assert billed(marketplace, "cust-alpha", "storage_tb") == {H1: D("1.5")}
+    assert billed(marketplace, ACCOUNT, "seats") == {H1: D(7)}
+    assert billed(marketplace, "cust-alpha", "seats") == {H1: D(0)}  # heartbeat
+    assert billed(marketplace, ACCOUNT, "storage_tb") == {H1: D(0)}
+    line = row(world, "Alpha", "storage", H1)
+    assert (line.status, line.source, line.attempts) == ("accepted", "scheduled", 1)
+    assert line.metering_record_id == marketplace.accepted[0].record_id or line.metering_record_id
+    assert report.counts == {"accepted": 4} and report.heartbeats == 2
+    assert report.message().severity is Severity.SUCCESS
+
+
+def test_a_dropped_answer_is_resent_identically_and_billed_once(world, marketplace, clock):
+    world.usage(world.alpha, world.storage, H1, "1500")
+    marketplace.drop_after_processing(10)
+    once = fast_client(marketplace, max_attempts=1)
+    first = run(world, marketplace, clock, H2 + timedelta(minutes=5), client=once)
+    assert first.counts == {"sent": 4}
+    assert first.message().severity is Severity.ERROR
+    ids = {b.record_id for b in marketplace.accepted}
+    second = run(world, marketplace, clock, H2 + timedelta(minutes=6))
+    assert second.counts == {"accepted": 4}
+    assert {line.metering_record_id for line in ledger(world)} == ids
+    assert len(marketplace.accepted) == 4  # each record billed once
+    assert billed(marketplace, "cust-alpha", "storage_tb") == {H1: D("1.5")}
+
+
+class CrashAfterCall:
+    """A sender whose process dies after Marketplace answered, before the ledger update."""
+
+    dry_run = False
+
+    def __init__(self, real):
+        self.real = real
+
+    def send(self, records, on_results):
+        self.real.send(records, lambda results: None)
+        raise KeyboardInterrupt("killed")
+
+
+def test_a_crash_before_the_ledger_update_causes_no_double_billing(world, marketplace, clock):
+    world.usage(world.alpha, world.storage, H1, "1500")
+    with pytest.raises(KeyboardInterrupt):
+        run(world, marketplace, clock, H2 + timedelta(minutes=5),
+            client=CrashAfterCall(fast_client(marketplace)))  # fmt: skip
+    assert {line.status for line in ledger(world)} == {"sent"}
+    still_leased = run(world, marketplace, clock, H2 + timedelta(minutes=6))
+    assert still_leased.outcomes == []  # another sender's lease is respected
+    rerun = run(world, marketplace, clock, H2 + timedelta(minutes=16))
+    assert rerun.counts == {"accepted": 4}
+    assert len(marketplace.accepted) == 4
+    assert len(marketplace.requests) == 4  # two calls per model, each made twice
+
+
+def test_late_usage_lands_in_the_next_hour(world, marketplace, clock):
+    world.usage(world.alpha, world.storage, H1, "1500")
+    run(world, marketplace, clock, H2 + timedelta(minutes=5))
+    world.usage(world.alpha, world.storage, H1, "500")  # arrives after H1 was sent
+    world.usage(world.alpha, world.storage, H2, "200")
+    report = run(world, marketplace, clock, H2 + timedelta(hours=1, minutes=5))
+    assert billed(marketplace, "cust-alpha", "storage_tb") == {H1: D("1.5"), H2: D("0.7")}
+    assert row(world, "Alpha", "storage", H2).note == "includes late usage of earlier hours"
+    assert any("late usage" in line for line in report.late)
+    assert report.message().severity is Severity.WARNING
+
+
+def test_fractions_carry_into_the_next_record(world, marketplace, clock):
+    world.usage(world.alpha, world.seats, H1, "2.5")  # whole units: 2, carry 0.5
+    world.usage(world.alpha, world.seats, H2, "2.5")  # 2.5 + 0.5 -> 3
+    world.usage(world.alpha, world.storage, H1, "0.0004")  # 0.0000004 TB: below 6 places
+    world.usage(world.alpha, world.storage, H2, "0.0007")  # 0.0000011 -> 0.000001
+    run(world, marketplace, clock, H2 + timedelta(hours=1, minutes=5))
+    assert billed(marketplace, "cust-alpha", "seats") == {H1: D(2), H2: D(3)}
+    assert billed(marketplace, "cust-alpha", "storage_tb") == {H2: D("0.000001")}
+
+
+def test_only_usage_beyond_the_entitlement_is_metered(world, marketplace, clock):
+    world.entitle(world.alpha, world.storage, "2")  # 2 TB a month, a pool
+    with Session(world.engine) as session:  # the same contract also entitles 5 seats
+        from core.models import Contract, Entitlement
+
+        contract = session.exec(select(Contract)).one()
+        session.add(Entitlement(contract_id=contract.id, dimension_id=world.seats.id, quantity=5))
+        session.commit()
+    world.usage(world.alpha, world.storage, H1, "1500")
+    world.usage(world.alpha, world.storage, H2, "1500")
+    world.usage(world.alpha, world.seats, H1, "7")
+    world.usage(world.alpha, world.seats, H2, "4")
+    run(world, marketplace, clock, H2 + timedelta(hours=1, minutes=5))
+    assert billed(marketplace, "cust-alpha", "storage_tb") == {H2: D(1)}  # 3 TB - 2
+    assert billed(marketplace, "cust-alpha", "seats") == {H1: D(2), H2: D(0)}
+
+
+def add_customer(world, name, identifier):
+    with Session(world.engine, expire_on_commit=False) as session:
+        customer = Customer(
+            name=name,
+            product_id=world.product.id,
+            marketplace_model=MarketplaceModel.CUSTOMER_IDENTIFIER,
+            customer_identifier=identifier,
+        )
+        session.add(customer)
+        session.commit()
+        return customer
+
+
+def test_a_customer_not_subscribed_is_reported_with_a_retry(world, marketplace, clock):
+    gamma = add_customer(world, "Gamma", "cust-gamma")  # unknown to Marketplace
+    world.usage(gamma, world.storage, H1, "1000")
+    report = run(world, marketplace, clock, H2 + timedelta(minutes=5))
+    line = row(world, "Gamma", "storage", H1)
+    assert line.status == "not_subscribed" and "CustomerNotSubscribed" in line.last_error
+    message = report.message()
+    assert message.severity is Severity.WARNING
+    assert any("Gamma" in text and "not_subscribed" in text for text in message.lines)
+    (action,) = message.actions
+    assert action.action_id == RETRY_ACTION and action.admin_only
+    assert str(line.id) in action.value.split(",")
+
+
+def test_a_duplicate_record_is_reported_loudly_and_not_billed(world, marketplace, clock):
+    clock.now = H2
+    marketplace.boto_client().batch_meter_usage(
+        ProductCode=CODE,
+        UsageRecords=[{"CustomerIdentifier": "cust-alpha", "Dimension": "storage_tb",
+                       "Timestamp": H1, "QuantityAsDecimal": "9"}],
+    )  # fmt: skip
+    world.usage(world.alpha, world.storage, H1, "1500")
+    report = run(world, marketplace, clock, H2 + timedelta(minutes=5))
+    line = row(world, "Alpha", "storage", H1)
+    assert line.status == "duplicate" and "NOT billed" in line.last_error
+    assert billed(marketplace, "cust-alpha", "storage_tb") == {H1: D(9)}
+    assert report.message().severity is Severity.ERROR
+
+
+def test_throttling_and_unprocessed_records_end_accepted(world, marketplace, clock):
+    marketplace.throttle_above = 2
+    marketplace.leave_unprocessed("cust-alpha", "storage_tb", times=2)
+    world.usage(world.alpha, world.storage, H1, "1500")
+    client = fast_client(marketplace, rate=8, base_delay=0.1, max_delay=0.6, max_attempts=10)
+    report = run(world, marketplace, clock, H2 + timedelta(minutes=5), client=client)
+    assert report.counts == {"accepted": 4}
+    assert report.throttles == marketplace.throttled > 0
+    assert billed(marketplace, "cust-alpha", "storage_tb") == {H1: D("1.5")}
+
+
+def test_a_record_whose_hour_closed_unsent_is_moved_forward(world, marketplace, clock):
+    world.usage(world.alpha, world.storage, H1, "1500")
+    marketplace.throttle_above = 0  # every call throttled: nothing processed
+    stuck = run(world, marketplace, clock, H2 + timedelta(minutes=5),
+                client=fast_client(marketplace, max_attempts=2))  # fmt: skip
+    assert stuck.counts == {"pending": 4}
+    marketplace.throttle_above = None
+    later = H2 + timedelta(hours=24, minutes=5)
+    report = run(world, marketplace, clock, later)
+    assert row(world, "Alpha", "storage", H1).status == "moved"
+    first_open = H2 + timedelta(hours=1)
+    assert billed(marketplace, "cust-alpha", "storage_tb")[first_open] == D("1.5")
+    assert any("Alpha storage 2026-11-22 01:00Z" in line for line in report.moved)
+
+
+def test_an_unknown_outcome_that_ages_out_is_failed_for_reconciliation(world, marketplace, clock):
+    world.usage(world.alpha, world.storage, H1, "1500")
+    marketplace.drop_after_processing(10)
+    run(world, marketplace, clock, H2 + timedelta(minutes=5),
+        client=fast_client(marketplace, max_attempts=1))  # fmt: skip
+    run(world, marketplace, clock, H2 + timedelta(hours=24, minutes=5))
+    line = row(world, "Alpha", "storage", H1)
+    assert line.status == "failed" and "CloudTrail" in line.last_error
+    assert sum(billed(marketplace, "cust-alpha", "storage_tb").values()) == D("1.5")
+
+
+@pytest.mark.parametrize(("hours_after", "carried"), [(5, False), (7, True)])
+def test_month_end_cut_off(world, marketplace, clock, hours_after, carried):
+    nov30 = datetime(2026, 11, 30, 23, tzinfo=UTC)
+    dec1 = datetime(2026, 12, 1, tzinfo=UTC)
+    run(world, marketplace, clock, nov30 - timedelta(minutes=55))  # metering is running
+    world.usage(world.alpha, world.storage, nov30, "1500")
+    run(world, marketplace, clock, dec1 + timedelta(hours=hours_after, minutes=30))
+    storage = billed(marketplace, "cust-alpha", "storage_tb")
+    if carried:  # after 06:00 November is closed: the quantity opens December instead
+        assert nov30 not in storage and storage[dec1] == D("1.5")
+        assert row(world, "Alpha", "storage", dec1).quantity == D("1.5")
+    else:
+        assert storage[nov30] == D("1.5")
+    assert sum(storage.values()) == D("1.5")
+
+
+def test_a_bad_product_code_fails_with_the_fix_and_retry_sends_it(world, marketplace, clock):
+    from core.marketplace.submit import retry_records
+
+    with Session(world.engine) as session:
+        product = session.get(Product, world.product.id)
+        product.marketplace_product_code = "prod-typo"
+        session.add(product)
+        session.commit()
+    world.usage(world.alpha, world.storage, H1, "1500")
+    report = run(world, marketplace, clock, H2 + timedelta(minutes=5))
+    failed = ledger(world, status="failed")
+    assert {line.customer for line in failed} == {"Alpha"}
+    assert "marketplace_product_code" in failed[0].last_error
+    assert row(world, "Beta", "seats", H1).status == "accepted"  # licence model unaffected
+    assert report.message().severity is Severity.ERROR
+    with Session(world.engine) as session:
+        product = session.get(Product, world.product.id)
+        product.marketplace_product_code = CODE
+        session.add(product)
+        session.commit()
+    clock.now = H2 + timedelta(minutes=20)
+    retried = retry_records(
+        world.engine, record_ids=[line.id for line in failed], actor="U0ADMIN",
+        client=fast_client(marketplace), now=clock.now,
+    )  # fmt: skip
+    assert retried.counts == {"accepted": 2}
+    assert billed(marketplace, "cust-alpha", "storage_tb") == {H1: D("1.5")}
+
+
+def test_dry_run_sends_nothing_and_changes_nothing(world, marketplace, clock):
+    world.usage(world.alpha, world.storage, H1, "1500")
+    report = run(world, marketplace, clock, H2 + timedelta(minutes=5), dry_run=True)
+    assert report.dry_run and report.counts == {"dry_run": 4} and report.calls == 2
+    assert "would send 4 records" in report.as_text()
+    assert marketplace.calls == 0
+    assert ledger(world) == []
+
+
+def test_a_customer_switches_model_on_an_hour_boundary(world, marketplace, clock):
+    arn = ARN.replace("0123456789abcdef", "00000000000alpha")
+    marketplace.add_license(CODE, arn, "333344445555")
+    with Session(world.engine) as session:
+        alpha = session.get(Customer, world.alpha.id)
+        alpha.aws_account_id, alpha.license_arn = "333344445555", arn
+        alpha.marketplace_model, alpha.model_since = MarketplaceModel.LICENSE, H2
+        session.add(alpha)
+        session.commit()
+    world.usage(world.alpha, world.storage, H1, "1000")
+    world.usage(world.alpha, world.storage, H2, "2000")
+    run(world, marketplace, clock, H2 + timedelta(hours=1, minutes=5))
+    assert billed(marketplace, "cust-alpha", "storage_tb") == {H1: D(1)}
+    assert billed(marketplace, "333344445555", "storage_tb") == {H2: D(2)}
+    by_hour = {(c, h) for (_, c, _, h) in marketplace.billed()}
+    assert ("cust-alpha", H2) not in by_hour and ("333344445555", H1) not in by_hour
+
+
+def test_send_manual_records_who_sent_it_and_uses_the_next_open_hour(world, marketplace, clock):
+    from core.marketplace.submit import ManualEntry, send_manual
+
+    clock.now = H2 + timedelta(minutes=10)
+    entry = ManualEntry(world.alpha.id, world.storage.id, D("2.5"))
+    first = send_manual(world.engine, entries=[entry], actor="U0123",
+                        client=fast_client(marketplace), now=clock.now)  # fmt: skip
+    assert first.counts == {"accepted": 1}
+    line = row(world, "Alpha", "storage", H2)
+    assert (line.source, line.status) == ("U0123", "accepted")
+    second = send_manual(world.engine, entries=[entry], actor="U0123",
+                         client=fast_client(marketplace), now=clock.now)  # fmt: skip
+    (queued,) = second.outcomes
+    assert queued.status == "pending" and "03:00Z" in queued.note
+    assert "already sent" in second.as_text()
+    run(world, marketplace, clock, H2 + timedelta(hours=1, minutes=5))
+    assert billed(marketplace, "cust-alpha", "storage_tb")[H2 + timedelta(hours=1)] == D("2.5")
+    with Session(world.engine) as session:
+        events = session.exec(select(AuditEvent)).all()
+    assert [e.actor for e in events] == ["U0123", "U0123"]
