@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
-from core.marketplace.client import DryRunClient, OutgoingRecord, Outcome, batches
+from core.marketplace.client import DryRunClient, Outcome, OutgoingRecord, batches
 from core.models import MarketplaceModel
 from tests.marketplace.conftest import ACCOUNT, ARN, CODE, START, fast_client
 
