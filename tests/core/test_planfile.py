@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -146,3 +147,9 @@ def test_account_ids_must_be_quoted():
         "{aws_account_id: 111122223333, license_arn: 'arn:aws:license-manager::1:license:l-1'}",
     )
     assert "marketplace.aws_account_id: quote it" in _error(bad)
+
+
+def test_the_documented_example_is_the_shipped_sample():
+    docs = Path(__file__).resolve().parents[2] / "docs" / "plans.md"
+    example = docs.read_text().split("```yaml\n")[-1].split("```")[0]
+    assert example == SAMPLE.read_text()
