@@ -8,6 +8,8 @@ gets a short apology. Nothing is swallowed silently.
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from slack_bolt.context.respond.async_respond import AsyncRespond
@@ -17,6 +19,21 @@ from core.errors import MeterbotError
 
 log = logging.getLogger("meterbot.slack")
 APOLOGY = "Sorry, something went wrong on meterbot's side; it has been logged. Try again shortly."
+
+
+@asynccontextmanager
+async def reported(
+    body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond | None = None
+) -> AsyncIterator[None]:
+    """Wrap a listener's work after ack(): any error goes through `handle_error` here.
+
+    (Bolt's own error path, taken for an exception after an early ack, can leave Slack's
+    HTTP request waiting out the 3-second ack timeout; this keeps every error answered.)
+    """
+    try:
+        yield
+    except Exception as exc:
+        await handle_error(exc, body, client, respond)
 
 
 async def handle_error(

@@ -25,7 +25,7 @@ SUBCOMMANDS = [
     Subcommand("plans", "", "plans and their prices"),
     Subcommand("invoice", "CUSTOMER [YYYY-MM]", "a customer's invoice (this month by default)"),
     Subcommand("status", "", "ingestion, problems and what waits to be sent"),
-    Subcommand("digest", "", "post a digest of the last day to this channel"),
+    Subcommand("digest", "[day|week]", "post a digest to this channel now"),
     Subcommand("alerts", "[add RULE | remove ID]", "alert rules (admins add and remove)"),
 ]
 NAMES = [s.name for s in SUBCOMMANDS]

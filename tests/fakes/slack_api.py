@@ -51,7 +51,7 @@ class SlackApiStandIn:
     def __init__(self) -> None:
         self.calls: list[Call] = []
         self.errors: list[str] = []  # every invalid payload seen; tests assert it stays empty
-        self._failures: list[tuple[int, str | None]] = []  # (status, retry_after) queue
+        self._failures: list[tuple[str | None, int, str | None]] = []  # (method, status, retry)
         self._ids = itertools.count(1)
         self._views: dict[str, dict[str, Any]] = {}
         self._server: TestServer | None = None
@@ -83,9 +83,17 @@ class SlackApiStandIn:
         return f"{self.base_url}response/{token}"
 
     # -- test controls ---------------------------------------------------------------
-    def fail_next(self, count: int, *, status: int = 429, retry_after: str | None = "0") -> None:
-        """Answer the next `count` API calls with `status` (429 carries Retry-After)."""
-        self._failures += [(status, retry_after if status == 429 else None)] * count
+    def fail_next(
+        self,
+        count: int,
+        *,
+        status: int = 429,
+        retry_after: str | None = "0",
+        method: str | None = None,
+    ) -> None:
+        """Answer the next `count` calls (to `method`, or any) with `status`; 429 carries
+        Retry-After."""
+        self._failures += [(method, status, retry_after if status == 429 else None)] * count
 
     def calls_to(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
@@ -109,8 +117,10 @@ class SlackApiStandIn:
         method = request.match_info["method"]
         body = await _read_body(request)
         self.calls.append(Call(method, body, dict(request.headers)))
-        if self._failures:
-            status, retry_after = self._failures.pop(0)
+        failure = next((f for f in self._failures if f[0] in (None, method)), None)
+        if failure is not None:
+            self._failures.remove(failure)
+            _, status, retry_after = failure
             headers = {"Retry-After": retry_after} if retry_after is not None else {}
             payload = {"ok": False, "error": "ratelimited" if status == 429 else "fatal_error"}
             return web.json_response(payload, status=status, headers=headers)
@@ -184,10 +194,13 @@ class SlackApiStandIn:
 
 
 async def _read_body(request: web.Request) -> dict[str, Any]:
+    """The call's arguments: JSON or form body, plus any sent as query parameters."""
+    body: dict[str, Any] = dict(request.query)
     if request.content_type == "application/json":
-        return dict(await request.json())
-    text = await request.text()
-    return dict(parse_qsl(text))
+        body |= dict(await request.json())
+    else:
+        body |= dict(parse_qsl(await request.text()))
+    return body
 
 
 def check_view(view: Any) -> None:

@@ -47,12 +47,17 @@ async def marketplace() -> AsyncIterator[MarketplaceStandIn]:
 
 
 def services_for(engine: Engine, slack: SlackApiStandIn, mp: MarketplaceStandIn) -> Services:
-    settings = load_settings({
-        "SLACK_BOT_TOKEN": "xoxb-test-token", "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": slack.api_url, "METERBOT_ADMINS": ADMIN, "METERBOT_CHANNEL": CHANNEL,
-        "METERBOT_MARKETPLACE": "live",
-        "METERBOT_DATABASE_URL": engine.url.render_as_string(hide_password=False),
-    })  # fmt: skip
+    settings = load_settings(
+        {
+            "SLACK_BOT_TOKEN": "xoxb-test-token",
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": slack.api_url,
+            "METERBOT_ADMINS": ADMIN,
+            "METERBOT_CHANNEL": CHANNEL,
+            "METERBOT_MARKETPLACE": "live",
+            "METERBOT_DATABASE_URL": engine.url.render_as_string(hide_password=False),
+        }
+    )
     services = Services(settings)
     # The test's database (schema already built) and a boto3 client aimed at the stand-in.
     vars(services)["engine"] = engine

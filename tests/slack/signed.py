@@ -35,7 +35,12 @@ class SlackSays:
         self._ids = itertools.count(1)
 
     async def post(
-        self, body: str, content_type: str, *, retry: int | None = None, timestamp: int | None = None
+        self,
+        body: str,
+        content_type: str,
+        *,
+        retry: int | None = None,
+        timestamp: int | None = None,
     ) -> ClientResponse:
         stamp = str(timestamp if timestamp is not None else int(time.time()))
         headers = {
@@ -48,17 +53,29 @@ class SlackSays:
         return await self.client.post(EVENTS, data=body.encode(), headers=headers)
 
     async def command(
-        self, text: str, *, user: str = ADMIN, channel: str = CHANNEL, retry: int | None = None,
+        self,
+        text: str,
+        *,
+        user: str = ADMIN,
+        channel: str = CHANNEL,
+        retry: int | None = None,
         trigger_id: str | None = None,
-    ) -> ClientResponse:  # fmt: skip
+    ) -> ClientResponse:
         n = next(self._ids)
         form = {
-            "token": "legacy", "team_id": TEAM_ID, "team_domain": "test", "channel_id": channel,
-            "channel_name": "metering", "user_id": user, "user_name": user.lower(),
-            "command": "/meter", "text": text, "api_app_id": "A0METER01",
+            "token": "legacy",
+            "team_id": TEAM_ID,
+            "team_domain": "test",
+            "channel_id": channel,
+            "channel_name": "metering",
+            "user_id": user,
+            "user_name": user.lower(),
+            "command": "/meter",
+            "text": text,
+            "api_app_id": "A0METER01",
             "response_url": self.slack.response_url(f"cmd{n}"),
             "trigger_id": trigger_id or f"trigger.{n}",
-        }  # fmt: skip
+        }
         return await self.post(urlencode(form), "application/x-www-form-urlencoded", retry=retry)
 
     async def interact(self, payload: dict[str, Any], retry: int | None = None) -> ClientResponse:
@@ -66,51 +83,93 @@ class SlackSays:
         return await self.post(body, "application/x-www-form-urlencoded", retry=retry)
 
     async def click(
-        self, action_id: str, value: str = "", *, user: str = ADMIN, block_id: str = "b",
-        state: dict[str, Any] | None = None, message_ts: str = "1700000000.000001",
+        self,
+        action_id: str,
+        value: str = "",
+        *,
+        user: str = ADMIN,
+        block_id: str = "b",
+        state: dict[str, Any] | None = None,
+        message_ts: str = "1700000000.000001",
         retry: int | None = None,
-    ) -> ClientResponse:  # fmt: skip
+    ) -> ClientResponse:
         n = next(self._ids)
         payload = {
-            "type": "block_actions", "user": {"id": user, "team_id": TEAM_ID},
-            "team": {"id": TEAM_ID}, "api_app_id": "A0METER01", "token": "legacy",
+            "type": "block_actions",
+            "user": {"id": user, "team_id": TEAM_ID},
+            "team": {"id": TEAM_ID},
+            "api_app_id": "A0METER01",
+            "token": "legacy",
             "container": {"type": "message", "message_ts": message_ts, "channel_id": CHANNEL},
-            "channel": {"id": CHANNEL}, "trigger_id": f"trigger.a{n}",
+            "channel": {"id": CHANNEL},
+            "trigger_id": f"trigger.a{n}",
             "response_url": self.slack.response_url(f"act{n}"),
             "state": {"values": state or {}},
-            "actions": [{"type": "button", "action_id": action_id, "block_id": block_id,
-                         "value": value, "action_ts": str(time.time())}],
-        }  # fmt: skip
+            "actions": [
+                {
+                    "type": "button",
+                    "action_id": action_id,
+                    "block_id": block_id,
+                    "value": value,
+                    "action_ts": str(time.time()),
+                }
+            ],
+        }
         return await self.interact(payload, retry=retry)
 
     async def submit(
-        self, view: dict[str, Any], values: dict[str, Any], *, view_id: str, user: str = ADMIN,
+        self,
+        view: dict[str, Any],
+        values: dict[str, Any],
+        *,
+        view_id: str,
+        user: str = ADMIN,
         retry: int | None = None,
-    ) -> ClientResponse:  # fmt: skip
+    ) -> ClientResponse:
         payload = {
-            "type": "view_submission", "team": {"id": TEAM_ID},
-            "user": {"id": user, "team_id": TEAM_ID}, "api_app_id": "A0METER01",
-            "token": "legacy", "trigger_id": f"trigger.v{next(self._ids)}",
-            "view": {**view, "id": view_id, "team_id": TEAM_ID, "hash": "h",
-                     "state": {"values": values}},
-        }  # fmt: skip
+            "type": "view_submission",
+            "team": {"id": TEAM_ID},
+            "user": {"id": user, "team_id": TEAM_ID},
+            "api_app_id": "A0METER01",
+            "token": "legacy",
+            "trigger_id": f"trigger.v{next(self._ids)}",
+            "view": {
+                **view,
+                "id": view_id,
+                "team_id": TEAM_ID,
+                "hash": "h",
+                "state": {"values": values},
+            },
+        }
         return await self.interact(payload, retry=retry)
 
     async def suggest(self, action_id: str, block_id: str, typed: str) -> ClientResponse:
         payload = {
-            "type": "block_suggestion", "user": {"id": ADMIN, "team_id": TEAM_ID},
-            "team": {"id": TEAM_ID}, "api_app_id": "A0METER01", "token": "legacy",
-            "action_id": action_id, "block_id": block_id, "value": typed,
+            "type": "block_suggestion",
+            "user": {"id": ADMIN, "team_id": TEAM_ID},
+            "team": {"id": TEAM_ID},
+            "api_app_id": "A0METER01",
+            "token": "legacy",
+            "action_id": action_id,
+            "block_id": block_id,
+            "value": typed,
             "container": {"type": "message", "message_ts": "1700000000.000001"},
-        }  # fmt: skip
+        }
         return await self.interact(payload)
 
     async def event(self, event: dict[str, Any], *, retry: int | None = None) -> ClientResponse:
         n = next(self._ids)
-        body = json.dumps({
-            "token": "legacy", "team_id": TEAM_ID, "api_app_id": "A0METER01", "event": event,
-            "type": "event_callback", "event_id": f"Ev{n:08d}", "event_time": int(time.time()),
-        })  # fmt: skip
+        body = json.dumps(
+            {
+                "token": "legacy",
+                "team_id": TEAM_ID,
+                "api_app_id": "A0METER01",
+                "event": event,
+                "type": "event_callback",
+                "event_id": f"Ev{n:08d}",
+                "event_time": int(time.time()),
+            }
+        )
         return await self.post(body, "application/json", retry=retry)
 
 

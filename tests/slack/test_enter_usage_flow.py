@@ -34,15 +34,21 @@ async def _contracts_message(bot: Bot) -> list[dict[str, Any]]:
 
 
 def _picker_block(blocks: list[dict[str, Any]]) -> str:
-    return next(b["block_id"] for b in blocks if b.get("accessory", {}).get("action_id")
-                == ids.CONTRACT_PICKER)  # fmt: skip
+    return next(
+        b["block_id"]
+        for b in blocks
+        if b.get("accessory", {}).get("action_id") == ids.CONTRACT_PICKER
+    )
 
 
 async def _open_form(bot: Bot, names: list[str]) -> dict[str, Any]:
     block_id = _picker_block(await _contracts_message(bot))
     chosen = [{"value": str(bot.world.contracts[n])} for n in names]
-    state = {block_id: {ids.CONTRACT_PICKER: {"type": "multi_external_select",
-                                              "selected_options": chosen}}}  # fmt: skip
+    state = {
+        block_id: {
+            ids.CONTRACT_PICKER: {"type": "multi_external_select", "selected_options": chosen}
+        }
+    }
     response = await bot.says.click(ids.ENTER_USAGE, str(bot.world.product_id), state=state)
     assert response.status == 200
     [opened] = await bot.slack.wait_for("views.open")
@@ -68,12 +74,14 @@ async def test_contracts_to_confirmed_send_and_channel_notice(bot: Bot) -> None:
     form = await _open_form(bot, ["Acme Corp", "Initech"])
     assert form["callback_id"] == ids.ENTER_USAGE_VIEW
     w = bot.world
-    values = quantity_values({
-        _block(bot, "Acme Corp", w.storage_id): "2.5",
-        _block(bot, "Acme Corp", w.calls_id): "300",
-        _block(bot, "Initech", w.storage_id): None,
-        _block(bot, "Initech", w.calls_id): "10",
-    })  # fmt: skip
+    values = quantity_values(
+        {
+            _block(bot, "Acme Corp", w.storage_id): "2.5",
+            _block(bot, "Acme Corp", w.calls_id): "300",
+            _block(bot, "Initech", w.storage_id): None,
+            _block(bot, "Initech", w.calls_id): "10",
+        }
+    )
     pushed = await bot.says.submit(form, values, view_id="VFORM0001")
     answer = await pushed.json()
     assert answer["response_action"] == "push"
@@ -96,8 +104,10 @@ async def test_contracts_to_confirmed_send_and_channel_notice(bot: Bot) -> None:
     assert f"<@{ADMIN}>" in notice_text and "not subscribed" in notice_text
 
     billed = {(c, d): q for (_, c, d, _), q in bot.marketplace.billed().items()}
-    assert billed == {("cust-acme", "storage_tb"): Decimal("2.5"),
-                      ("cust-acme", "api_calls"): Decimal(300)}  # fmt: skip
+    assert billed == {
+        ("cust-acme", "storage_tb"): Decimal("2.5"),
+        ("cust-acme", "api_calls"): Decimal(300),
+    }
     with Session(bot.services.engine) as session:
         rows = session.exec(select(MeteringRecord)).all()
     assert {r.source for r in rows} == {ADMIN}
@@ -113,7 +123,9 @@ async def test_contracts_to_confirmed_send_and_channel_notice(bot: Bot) -> None:
     assert [a.action for a in audit] == ["refused:retry_records"]
 
     bot.marketplace.subscribe("prod-dataplat", "cust-initech")
-    await bot.says.click(RETRY_ACTION, retry["value"], user=ADMIN, message_ts=notice.body.get("ts", "1"))
+    await bot.says.click(
+        RETRY_ACTION, retry["value"], user=ADMIN, message_ts=notice.body.get("ts", "1")
+    )
     await bot.slack.wait_for("chat.postMessage", count=2)
     with Session(bot.services.engine) as session:
         statuses = {r.status for r in session.exec(select(MeteringRecord))}
@@ -121,8 +133,13 @@ async def test_contracts_to_confirmed_send_and_channel_notice(bot: Bot) -> None:
 
 
 def _button(blocks: list[dict[str, Any]], action_id: str) -> dict[str, Any]:
-    return next(e for b in blocks if b["type"] == "actions" for e in b["elements"]
-                if e["action_id"] == action_id)  # fmt: skip
+    return next(
+        e
+        for b in blocks
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == action_id
+    )
 
 
 async def _view_update_for(bot: Bot, view_id: str) -> dict[str, Any]:

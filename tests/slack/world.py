@@ -48,48 +48,72 @@ def seed(engine: Engine, *, now: datetime, extra_customers: int = 0) -> World:
         session.flush()
         assert product.id is not None
         storage = Dimension(
-            product_id=product.id, key="storage_tb", marketplace_key="storage_tb",
-            name="Storage", unit="TB", aggregation="sum", max_quantity=Decimal(1000),
-        )  # fmt: skip
+            product_id=product.id,
+            key="storage_tb",
+            marketplace_key="storage_tb",
+            name="Storage",
+            unit="TB",
+            aggregation="sum",
+            max_quantity=Decimal(1000),
+        )
         calls = Dimension(
-            product_id=product.id, key="api_calls", marketplace_key="api_calls",
-            name="API calls", unit="call", whole_units=True, max_quantity=Decimal(10_000_000),
-        )  # fmt: skip
+            product_id=product.id,
+            key="api_calls",
+            marketplace_key="api_calls",
+            name="API calls",
+            unit="call",
+            whole_units=True,
+            max_quantity=Decimal(10_000_000),
+        )
         plan = Plan(key="pro", product_id=product.id, name="Pro")
         session.add_all([storage, calls, plan])
         session.flush()
         assert storage.id and calls.id and plan.id
         version = PlanVersion(
-            plan_id=plan.id, effective_from=previous_month(month_floor(now)),
-            recurring_fee=Decimal(500), content_hash="v1",
-        )  # fmt: skip
+            plan_id=plan.id,
+            effective_from=previous_month(month_floor(now)),
+            recurring_fee=Decimal(500),
+            content_hash="v1",
+        )
         session.add(version)
         session.flush()
         assert version.id is not None
-        session.add(PlanPrice(plan_version_id=version.id, dimension_id=storage.id,
-                              unit_price=Decimal("20")))  # fmt: skip
-        session.add(PlanPrice(plan_version_id=version.id, dimension_id=calls.id,
-                              unit_price=Decimal("0.001")))  # fmt: skip
+        session.add(
+            PlanPrice(plan_version_id=version.id, dimension_id=storage.id, unit_price=Decimal("20"))
+        )
+        session.add(
+            PlanPrice(
+                plan_version_id=version.id, dimension_id=calls.id, unit_price=Decimal("0.001")
+            )
+        )
         names = {"Acme Corp": "cust-acme", "Globex": "cust-globex", "Initech": "cust-initech"}
         names |= {f"Customer {n:03d}": f"cust-{n:03d}" for n in range(extra_customers)}
         customers, contracts = {}, {}
         start = previous_month(month_floor(now))
         for index, (name, identifier) in enumerate(names.items()):
             customer = Customer(
-                name=name, salesforce_account_id=f"001{index:015d}", product_id=product.id,
-                marketplace_model="customer_identifier", customer_identifier=identifier,
-            )  # fmt: skip
+                name=name,
+                salesforce_account_id=f"001{index:015d}",
+                product_id=product.id,
+                marketplace_model="customer_identifier",
+                customer_identifier=identifier,
+            )
             session.add(customer)
             session.flush()
             assert customer.id is not None
             session.add(CustomerAlias(customer_id=customer.id, usage_id=f"usage-{index}"))
-            contract = Contract(customer_id=customer.id, plan_id=plan.id,
-                                kind=ContractKind.CONTRACT, starts_at=start)  # fmt: skip
+            contract = Contract(
+                customer_id=customer.id,
+                plan_id=plan.id,
+                kind=ContractKind.CONTRACT,
+                starts_at=start,
+            )
             session.add(contract)
             session.flush()
             assert contract.id is not None
-            session.add(Entitlement(contract_id=contract.id, dimension_id=calls.id,
-                                    quantity=Decimal(1000)))  # fmt: skip
+            session.add(
+                Entitlement(contract_id=contract.id, dimension_id=calls.id, quantity=Decimal(1000))
+            )
             session.add(_usage(customer.id, calls.id, now, Decimal(1500)))
             customers[name], contracts[name] = customer.id, contract.id
         session.commit()
@@ -99,6 +123,13 @@ def seed(engine: Engine, *, now: datetime, extra_customers: int = 0) -> World:
 def _usage(customer_id: int, dimension_id: int, now: datetime, quantity: Decimal) -> HourlyRollup:
     hour = max(hour_floor(now) - timedelta(hours=1), month_floor(now))
     return HourlyRollup(
-        customer_id=customer_id, dimension_id=dimension_id, hour=hour, sum=quantity, count=1,
-        min=quantity, max=quantity, last=quantity, last_at=hour,
-    )  # fmt: skip
+        customer_id=customer_id,
+        dimension_id=dimension_id,
+        hour=hour,
+        sum=quantity,
+        count=1,
+        min=quantity,
+        max=quantity,
+        last=quantity,
+        last_at=hour,
+    )

@@ -6,9 +6,11 @@ from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel import Session
 
-from bot.slack.deps import deps_of
+from bot.slack.deps import SlackDeps, deps_of
+from bot.slack.errors import reported
 from bot.slack.views.contracts import contracts_blocks
 from core.errors import NotFound
 from core.models import Product
@@ -17,11 +19,20 @@ from core.overview import contracts_page as load_page
 
 
 async def contracts_page(
-    ack: AsyncAck, action: dict[str, Any], respond: AsyncRespond, context: Any
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    respond: AsyncRespond,
+    client: AsyncWebClient,
+    context: Any,
 ) -> None:
     await ack()
-    deps = deps_of(context)
-    product_id, _, page = str(action.get("value", "")).partition("|")
+    async with reported(body, client, respond):
+        await _show_page(str(action.get("value", "")), respond, deps_of(context))
+
+
+async def _show_page(value: str, respond: AsyncRespond, deps: SlackDeps) -> None:
+    product_id, _, page = value.partition("|")
     now = deps.now()
 
     def load(session: Session) -> ContractsPage:

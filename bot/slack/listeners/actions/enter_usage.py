@@ -10,7 +10,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel import Session
 
 from bot.slack import ids
-from bot.slack.deps import deps_of, refusal
+from bot.slack.deps import SlackDeps, deps_of, refusal
+from bot.slack.errors import reported
 from bot.slack.listeners.entry_form import open_entry_form
 from core.manual_entry import FormContract, form_for_contracts
 
@@ -23,7 +24,13 @@ async def enter_usage(
     context: Any,
 ) -> None:
     await ack()
-    deps = deps_of(context)
+    async with reported(body, client, respond):
+        await _enter_usage(body, client, respond, deps_of(context))
+
+
+async def _enter_usage(
+    body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond, deps: SlackDeps
+) -> None:
     user = body["user"]["id"]
     if not deps.is_admin(user):
         await deps.audit_refusal(user_id=user, action="enter_usage", subject="contracts")

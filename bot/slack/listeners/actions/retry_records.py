@@ -10,8 +10,10 @@ from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack.deps import deps_of, refusal
+from bot.slack.deps import SlackDeps, deps_of, refusal
+from bot.slack.errors import reported
 from core.marketplace.submit import retry_records as retry
 
 
@@ -20,12 +22,16 @@ async def retry_records(
     body: dict[str, Any],
     action: dict[str, Any],
     respond: AsyncRespond,
+    client: AsyncWebClient,
     context: Any,
 ) -> None:
     await ack()
-    deps = deps_of(context)
+    async with reported(body, client, respond):
+        await _retry(body, str(action.get("value", "")), respond, deps_of(context))
+
+
+async def _retry(body: dict[str, Any], value: str, respond: AsyncRespond, deps: SlackDeps) -> None:
     user = body["user"]["id"]
-    value = str(action.get("value", ""))
     if not deps.is_admin(user):
         await deps.audit_refusal(user_id=user, action="retry_records", subject=value)
         await respond(

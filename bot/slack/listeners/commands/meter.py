@@ -10,10 +10,11 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.deps import deps_of
+from bot.slack.errors import reported
 from bot.slack.subcommands import Unknown, parse
 from bot.slack.views.help import help_blocks, help_text
 
-from . import contracts, enter, invoice, plans, status, usage
+from . import alerts, contracts, digest, enter, invoice, plans, status, usage
 from .request import CommandRequest
 
 Handler = Callable[[CommandRequest], Awaitable[None]]
@@ -24,6 +25,8 @@ HANDLERS: dict[str, Handler] = {
     "plans": plans.run,
     "invoice": invoice.run,
     "status": status.run,
+    "digest": digest.run,
+    "alerts": alerts.run,
 }
 
 
@@ -35,6 +38,13 @@ async def meter_command(
     context: Any,
 ) -> None:
     await ack()
+    async with reported(command, client, respond):
+        await _dispatch(command, respond, client, context)
+
+
+async def _dispatch(
+    command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient, context: Any
+) -> None:
     parsed = parse(command.get("text", ""))
     if isinstance(parsed, Unknown):
         blocks = help_blocks(parsed.word, parsed.suggestions)

@@ -15,7 +15,8 @@ from typing import Any
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack.deps import deps_of, refusal
+from bot.slack.deps import SlackDeps, deps_of, refusal
+from bot.slack.errors import reported
 from bot.slack.views.entry import (
     ResultRow,
     entries_from_metadata,
@@ -24,9 +25,14 @@ from bot.slack.views.entry import (
     sending_view,
 )
 from core.errors import MeterbotError
+from core.manual_entry import Entry
 from core.marketplace.submit import ManualEntry, SubmitReport, send_manual
 
 log = logging.getLogger(__name__)
+UNKNOWN = (
+    "The send did not finish cleanly, so some records may have gone out. Check "
+    "`/meter status` (the ledger keeps every record) before entering this usage again."
+)
 
 
 async def confirm_send(
@@ -44,6 +50,13 @@ async def confirm_send(
         return
     entries = entries_from_metadata(view.get("private_metadata", ""))
     await ack(response_action="update", view=sending_view(len(entries)))
+    async with reported(body, client):
+        await _send(entries, user=user, view_id=view["id"], client=client, deps=deps)
+
+
+async def _send(
+    entries: list[Entry], *, user: str, view_id: str, client: AsyncWebClient, deps: SlackDeps
+) -> None:
     manual = [ManualEntry(e.customer_id, e.dimension_id, e.quantity) for e in entries]
     try:
         report = await deps.blocking(
@@ -56,9 +69,13 @@ async def confirm_send(
         )
     except MeterbotError as exc:
         log.info("manual send by %s refused: %s", user, exc)
-        await client.views_update(view_id=view["id"], view=message_view("Not sent", f"⚠️ {exc}"))
+        await client.views_update(view_id=view_id, view=message_view("Not sent", f"⚠️ {exc}"))
         return
-    await client.views_update(view_id=view["id"], view=_result(report))
+    except Exception:
+        # The outcome is unknown: say so in the modal, then let the error be reported.
+        await client.views_update(view_id=view_id, view=message_view("Send interrupted", UNKNOWN))
+        raise
+    await client.views_update(view_id=view_id, view=_result(report))
     message = report.message()
     await deps.notifier.send(replace(message, facts=[("entered by", f"<@{user}>"), *message.facts]))
 
