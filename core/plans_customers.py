@@ -7,7 +7,7 @@ in the file are added; ones only in the database are left alone.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -19,11 +19,12 @@ from core.models import (
     CustomerAlias,
     Dimension,
     Entitlement,
+    Invoice,
     MarketplaceModel,
     Plan,
     Product,
 )
-from core.periods import HOUR, hour_floor
+from core.periods import HOUR, hour_floor, next_month
 from core.plans_catalog import as_datetime
 from core.plans_report import CREATED, UNCHANGED, UPDATED, ApplyReport, Change, refuse, set_fields
 from core.planschema import ContractSpec, CustomerSpec, MarketplaceSpec, PlanFile
@@ -45,8 +46,10 @@ def apply_customers(
         product = products.get(product_key) if product_key else None
         customer = _apply_customer(session, spec, product, report, now=now)
         _apply_aliases(session, spec, customer, report)
-        for contract in spec.contracts:
-            _apply_contract(session, customer, contract, plans[contract.plan], dimensions, report)
+        for j, contract in enumerate(spec.contracts):
+            where = f"customers[{spec.name}].contracts[{j}]"
+            step = _ContractStep(session, customer, contract, report, where=where)
+            step.apply(plans[contract.plan], dimensions)
 
 
 def _find(session: Session, spec: CustomerSpec) -> Customer | None:
@@ -127,42 +130,88 @@ def _apply_aliases(
             raise refuse(report.source, where, message)
 
 
-def _apply_contract(
-    session: Session,
-    customer: Customer,
-    spec: ContractSpec,
-    plan: Plan,
-    dimensions: dict[tuple[str, str], Dimension],
-    report: ApplyReport,
-) -> None:
-    starts = as_datetime(spec.starts)
-    query = select(Contract).where(
-        Contract.customer_id == customer.id,
-        Contract.plan_id == plan.id,
-        Contract.starts_at == starts,
-    )
-    contract = session.exec(query).first()
-    values: dict[str, Any] = {
-        "kind": spec.contract_kind,
-        "ends_at": as_datetime(spec.ends) if spec.ends else None,
-    }
-    key = f"{customer.name}: {plan.key} from {spec.starts}"
-    if contract is None:
-        assert customer.id is not None and plan.id is not None
-        contract = Contract(customer_id=customer.id, plan_id=plan.id, starts_at=starts, **values)
-        session.add(contract)
-        session.flush()
-        outcome = CREATED
-    else:
-        outcome = UPDATED if set_fields(contract, values) else UNCHANGED
-    product = session.get(Product, plan.product_id)
-    assert product is not None
-    wanted = {
-        _id(dimensions[(product.key, dim)]): quantity for dim, quantity in spec.entitlements.items()
-    }
-    if _apply_entitlements(session, contract, wanted, str(spec.entitlement_period)):
-        outcome = UPDATED if outcome == UNCHANGED else outcome
-    report.changes.append(Change("contract", key, outcome))
+class _ContractStep:
+    """One contract entry: its terms and entitlements, never changing an invoiced month."""
+
+    def __init__(
+        self,
+        session: Session,
+        customer: Customer,
+        spec: ContractSpec,
+        report: ApplyReport,
+        *,
+        where: str,
+    ) -> None:
+        self.session, self.customer, self.spec, self.report = session, customer, spec, report
+        self.where = where
+
+    def apply(self, plan: Plan, dimensions: dict[tuple[str, str], Dimension]) -> None:
+        starts, spec = as_datetime(self.spec.starts), self.spec
+        query = select(Contract).where(
+            Contract.customer_id == self.customer.id,
+            Contract.plan_id == plan.id,
+            Contract.starts_at == starts,
+        )
+        contract = self.session.exec(query).first()
+        ends = as_datetime(spec.ends) if spec.ends else None
+        values: dict[str, Any] = {"kind": spec.contract_kind, "ends_at": ends}
+        span: tuple[datetime, datetime | None] | None
+        old_ends = contract.ends_at if contract is not None else ends
+        if contract is None:
+            assert self.customer.id is not None and plan.id is not None
+            contract = Contract(
+                customer_id=self.customer.id, plan_id=plan.id, starts_at=starts, **values
+            )
+            self.session.add(contract)
+            self.session.flush()
+            outcome, span = CREATED, (starts, ends)
+        else:
+            old_kind = contract.kind
+            outcome = UPDATED if set_fields(contract, values) else UNCHANGED
+            span = (starts, _later(old_ends, ends)) if old_kind != contract.kind else None
+            if span is None and old_ends != ends:
+                span = (_earlier(old_ends, ends), _later(old_ends, ends))
+        if self._entitlements(contract, plan, dimensions):
+            outcome = UPDATED if outcome == UNCHANGED else outcome
+            span = (starts, _later(old_ends, ends))
+        if span is not None:
+            self._refuse_if_invoiced(*span)
+        key = f"{self.customer.name}: {plan.key} from {spec.starts}"
+        self.report.changes.append(Change("contract", key, outcome))
+
+    def _entitlements(
+        self, contract: Contract, plan: Plan, dimensions: dict[tuple[str, str], Dimension]
+    ) -> bool:
+        product = self.session.get(Product, plan.product_id)
+        assert product is not None
+        wanted = {
+            _id(dimensions[(product.key, dim)]): quantity
+            for dim, quantity in self.spec.entitlements.items()
+        }
+        period = str(self.spec.entitlement_period)
+        return _apply_entitlements(self.session, contract, wanted, period)
+
+    def _refuse_if_invoiced(self, start: datetime, end: datetime | None) -> None:
+        """A change covering a month with a finalized invoice would contradict that invoice."""
+        query = select(Invoice.month).where(Invoice.customer_id == self.customer.id)
+        for month in sorted(self.session.exec(query)):
+            first = datetime.strptime(month, "%Y-%m").replace(tzinfo=UTC)
+            if first < (end or _OPEN) and next_month(first) > start:
+                message = f"this change covers {month}, which has a finalized invoice"
+                raise refuse(self.report.source, self.where, message)
+
+
+_OPEN = datetime.max.replace(tzinfo=UTC)
+
+
+def _later(a: datetime | None, b: datetime | None) -> datetime | None:
+    """The later of two contract ends, None (open-ended) being the latest."""
+    return None if a is None or b is None else max(a, b)
+
+
+def _earlier(a: datetime | None, b: datetime | None) -> datetime:
+    known = [x for x in (a, b) if x is not None]
+    return min(known)
 
 
 def _apply_entitlements(

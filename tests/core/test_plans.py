@@ -26,6 +26,7 @@ from core.planfile import SAMPLE_PLANS, load_plan_file, parse_plan_text
 from core.plans import apply_plan_file, plan_version_at, price_for
 
 SAMPLE = SAMPLE_PLANS
+D = Decimal
 NOW = datetime(2026, 11, 23, 18, tzinfo=UTC)
 SMALL = """
 products:
@@ -194,3 +195,17 @@ def test_switching_marketplace_model_happens_at_the_next_hour(engine):
         assert acme.marketplace_model == "license"
         assert acme.customer_identifier is None
         assert acme.model_since == datetime(2026, 11, 23, 19, tzinfo=UTC)
+
+
+def test_a_contract_change_into_an_invoiced_month_is_refused(engine):
+    _apply(engine, SMALL.replace("starts: 2026-03-15}", "starts: 2026-03-15, ends: 2026-12-01}"))
+    with session_scope(engine) as session:
+        acme = session.exec(select(Customer)).one()
+        session.add(
+            Invoice(customer_id=acme.id, month="2026-10", total=D(1), finalized_at=NOW, document={})
+        )
+    ended_early = SMALL.replace("starts: 2026-03-15}", "starts: 2026-03-15, ends: 2026-10-15}")
+    with pytest.raises(PlanFileError, match=r"contracts\[0\]: this change covers 2026-10"):
+        _apply(engine, ended_early)
+    # Extending it past the invoiced month is fine.
+    _apply(engine, SMALL.replace("starts: 2026-03-15}", "starts: 2026-03-15, ends: 2027-06-01}"))
