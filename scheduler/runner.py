@@ -88,7 +88,7 @@ class GuardedJob:
         self.replica = replica
         self.trigger = trigger_for(spec.schedule)
 
-    async def __call__(self) -> None:
+    async def run(self) -> None:
         name, engine = self.spec.name, self.jobs.services.engine
         now = self.clock()
         if not await asyncio.to_thread(self.locks.acquire, name):
@@ -187,7 +187,7 @@ def build_scheduler(
     for spec in job_specs(jobs):
         guarded = GuardedJob(spec, jobs=jobs, locks=locks, clock=clock, replica=replica)
         scheduler.add_job(
-            guarded,
+            guarded.run,  # a coroutine function, so APScheduler awaits it in the loop
             trigger=guarded.trigger,
             id=spec.name,
             name=spec.name,
