@@ -77,22 +77,31 @@ def acme(engine):
     return customer.id, dims
 
 
-def _usage(engine, acme, key, hour, *values):
-    customer_id, dims = acme
+def _rollup(acme, key, hour, values):
     vals = [D(v) for v in values]
+    return HourlyRollup(
+        customer_id=acme[0],
+        dimension_id=acme[1][key],
+        hour=hour,
+        sum=sum(vals, D(0)),
+        count=len(vals),
+        min=min(vals),
+        max=max(vals),
+        last=vals[-1],
+        last_at=hour,
+    )
+
+
+def _usage(engine, acme, key, hour, *values):
     with session_scope(engine) as session:
-        session.add(
-            HourlyRollup(
-                customer_id=customer_id,
-                dimension_id=dims[key],
-                hour=hour,
-                sum=sum(vals, D(0)),
-                count=len(vals),
-                min=min(vals),
-                max=max(vals),
-                last=vals[-1],
-                last_at=hour,
-            )
+        session.add(_rollup(acme, key, hour, values))
+
+
+def _hours(engine, acme, key, start, count, value):
+    """`value` in each of `count` hours from `start`, in one transaction."""
+    with session_scope(engine) as session:
+        session.add_all(
+            _rollup(acme, key, start + timedelta(hours=h), [value]) for h in range(count)
         )
 
 
@@ -116,8 +125,7 @@ def test_usage_at_the_last_second_of_a_month_is_billed_in_that_month(engine, acm
 def test_month_average_counts_empty_hours_as_zero(engine, acme):
     # 10 TB stored for the first half of a 30-day month: 5 TB-months; 2 included.
     start = datetime(2026, 11, 1, tzinfo=UTC)
-    for h in range(360):
-        _usage(engine, acme, "storage_tb", start + timedelta(hours=h), "10")
+    _hours(engine, acme, "storage_tb", start, 360, "10")
     line = _line(_invoice(engine, acme, "2026-11"), "storage_tb")
     assert (line.quantity, line.included, line.billable) == (D(5), D(2), D(3))
     assert line.amount == D("150.00")
@@ -155,8 +163,7 @@ def test_daily_peaks_add_up_over_the_month(engine, acme):
 def test_rounding_happens_once_per_line(engine, acme):
     # 0.003 API calls in each of 744 hours at 0.10: every hour alone rounds to nothing.
     start = datetime(2026, 7, 1, tzinfo=UTC)
-    for h in range(744):
-        _usage(engine, acme, "api", start + timedelta(hours=h), "0.003")
+    _hours(engine, acme, "api", start, 744, "0.003")
     line = _line(_invoice(engine, acme, "2026-07"), "api")
     assert (line.quantity, line.amount) == (D("2.232"), D("0.22"))
 
