@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from core.ingest.unmatched import resolve_unmatched
 from core.models import AuditEvent, Dimension, FieldMapping, Product
 from core.plans_catalog import apply_plans
 from core.plans_customers import apply_customers
@@ -32,7 +33,8 @@ def apply_plan_file(
     session.flush()
     if report.changed:
         _audit(session, report, actor=actor, now=now)
-        report.resolved_unmatched = _resolve_unmatched(session, now=now)
+        # Usage that waited for a customer mapping may be billable now.
+        report.resolved_unmatched = resolve_unmatched(session, now=now)
     return report
 
 
@@ -107,12 +109,3 @@ def _audit(session: Session, report: ApplyReport, *, actor: str, now: datetime) 
     session.add(
         AuditEvent(at=now, actor=actor, action="plans.apply", subject=report.source, detail=detail)
     )
-
-
-def _resolve_unmatched(session: Session, *, now: datetime) -> int:
-    """Usage that waited for a customer mapping may be billable now."""
-    try:
-        from core.ingest.unmatched import resolve_unmatched
-    except ImportError:  # ingestion not installed yet
-        return 0
-    return int(resolve_unmatched(session, now=now))
