@@ -8,17 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from core.models import (
-    IngestedObject,
-    LedgerStatus,
-    MeteringRecord,
-    QuarantinedLine,
-    UnmatchedUsage,
-)
+from core.models import IngestedObject, LedgerStatus, MeteringRecord, UnmatchedUsage
+from core.models.ingest import ObjectStatus
 from core.periods import as_utc
 
 # Beyond these, the status calls something a problem.
@@ -80,13 +76,22 @@ def collect_status(session: Session, *, now: datetime) -> Status:
     since = now - DAY
     return Status(
         now=now,
-        last_ingestion=session.exec(select(func.max(IngestedObject.finished_at))).one(),
-        objects_last_day=_count(session, IngestedObject, col(IngestedObject.finished_at) >= since),
-        failed_objects=_count(session, IngestedObject, col(IngestedObject.status) == "failed"),
-        quarantined_lines=_count(session, QuarantinedLine),
-        quarantined_last_day=_count(
-            session, QuarantinedLine, col(QuarantinedLine.created_at) >= since
+        last_ingestion=session.exec(
+            select(func.max(IngestedObject.finished_at)).where(
+                col(IngestedObject.status) == ObjectStatus.DONE
+            )
+        ).one(),
+        objects_last_day=_count(
+            session,
+            IngestedObject,
+            col(IngestedObject.finished_at) >= since,
+            col(IngestedObject.status) == ObjectStatus.DONE,
         ),
+        failed_objects=_count(
+            session, IngestedObject, col(IngestedObject.status) == ObjectStatus.FAILED
+        ),
+        quarantined_lines=_rejected(session),
+        quarantined_last_day=_rejected(session, col(IngestedObject.finished_at) >= since),
         unmatched_ids=_unmatched(session, distinct_ids=True),
         unmatched_hours=_unmatched(session, distinct_ids=False),
         ledger=_ledger_counts(session),
@@ -100,6 +105,12 @@ def _count(session: Session, table: type, *where: object) -> int:
     query = select(func.count()).select_from(table)
     for condition in where:
         query = query.where(condition)  # type: ignore[arg-type]
+    return int(session.exec(query).one())
+
+
+def _rejected(session: Session, *where: Any) -> int:
+    """Lines quarantined: counted per object (the stored lines are capped; counts are not)."""
+    query = select(func.coalesce(func.sum(IngestedObject.rejected), 0)).where(*where)
     return int(session.exec(query).one())
 
 

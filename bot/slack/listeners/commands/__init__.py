@@ -6,6 +6,10 @@ from bot.slack import ids
 
 from .meter import meter_command
 
+# Every slash command; manifest.yml's slash_commands must list exactly these.
+COMMANDS = {ids.COMMAND: meter_command}
+
 
 def register(app: AsyncApp) -> None:
-    app.command(ids.COMMAND)(meter_command)
+    for name, listener in COMMANDS.items():
+        app.command(name)(listener)

@@ -4,6 +4,10 @@ from slack_bolt.async_app import AsyncApp
 
 from .app_home_opened import app_home_opened
 
+# Every event subscribed to; manifest.yml's bot_events must list exactly these.
+EVENTS = {"app_home_opened": app_home_opened}
+
 
 def register(app: AsyncApp) -> None:
-    app.event("app_home_opened")(app_home_opened)
+    for name, listener in EVENTS.items():
+        app.event(name)(listener)

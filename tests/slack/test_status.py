@@ -1,0 +1,102 @@
+"""collect_status reads the tables as they are: lag, problems, the ledger's backlog."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from core.models import IngestedObject, MeteringRecord, UnmatchedUsage
+from core.models.ingest import ObjectStatus
+from core.status import collect_status
+from tests.slack.world import seed
+
+NOW = datetime(2026, 11, 22, 12, 30, tzinfo=UTC)
+
+
+def test_status_counts_what_needs_a_look(engine: Engine) -> None:
+    world = seed(engine, now=NOW)
+    acme = world.customers["Acme Corp"]
+    with Session(engine) as session:
+        session.add_all(
+            [
+                IngestedObject(
+                    source="s3://b/",
+                    key="a",
+                    etag="1",
+                    status=ObjectStatus.DONE,
+                    finished_at=NOW - timedelta(hours=3),
+                    rejected=7,
+                ),
+                IngestedObject(
+                    source="s3://b/",
+                    key="b",
+                    etag="1",
+                    status=ObjectStatus.FAILED,
+                    finished_at=NOW - timedelta(minutes=5),
+                    error="gzip: truncated",
+                ),
+                UnmatchedUsage(
+                    usage_id="cluster-9",
+                    dimension_id=world.storage_id,
+                    hour=NOW - timedelta(hours=2),
+                    sum=Decimal(1),
+                    count=1,
+                ),
+                UnmatchedUsage(
+                    usage_id="cluster-9",
+                    dimension_id=world.calls_id,
+                    hour=NOW - timedelta(hours=2),
+                    sum=Decimal(1),
+                    count=1,
+                ),
+                MeteringRecord(
+                    customer_id=acme,
+                    dimension_id=world.calls_id,
+                    status="failed",
+                    hour=NOW - timedelta(hours=14),
+                    quantity=Decimal(5),
+                    source="scheduled",
+                ),
+                MeteringRecord(
+                    customer_id=acme,
+                    dimension_id=world.storage_id,
+                    status="accepted",
+                    hour=NOW - timedelta(hours=1),
+                    quantity=Decimal(5),
+                    source="scheduled",
+                ),
+            ]
+        )
+        session.commit()
+        status = collect_status(session, now=NOW)
+    assert status.last_ingestion == NOW - timedelta(hours=3)  # a failed file is not a success
+    assert status.lag == timedelta(hours=3)
+    assert (status.quarantined_lines, status.unmatched_ids, status.unmatched_hours) == (7, 1, 2)
+    assert (status.failed, status.pending, status.failed_objects) == (1, 0, 1)
+    assert status.problems() == [
+        "1 metering record(s) failed to send",
+        "records pending for 14 h; Marketplace refuses them after 24 h",
+        "ingestion is 3 h behind",
+        "1 usage file(s) could not be read",
+        "usage from 1 unknown customer id(s) is waiting",
+        "7 usage line(s) quarantined in the last day",
+    ]
+
+
+def test_quiet_status_has_no_problems(engine: Engine) -> None:
+    seed(engine, now=NOW)
+    with Session(engine) as session:
+        session.add(
+            IngestedObject(
+                source="f",
+                key="a",
+                etag="1",
+                status=ObjectStatus.DONE,
+                finished_at=NOW - timedelta(minutes=10),
+            )
+        )
+        session.commit()
+        assert collect_status(session, now=NOW).problems() == []
