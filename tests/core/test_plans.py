@@ -18,9 +18,11 @@ from core.models import (
     Dimension,
     Entitlement,
     FieldMapping,
+    HourlyRollup,
     Invoice,
     Plan,
     PlanVersion,
+    UnmatchedUsage,
 )
 from core.planfile import SAMPLE_PLANS, load_plan_file, parse_plan_text
 from core.plans import apply_plan_file, plan_version_at, price_for
@@ -209,3 +211,24 @@ def test_a_contract_change_into_an_invoiced_month_is_refused(engine):
         _apply(engine, ended_early)
     # Extending it past the invoiced month is fine.
     _apply(engine, SMALL.replace("starts: 2026-03-15}", "starts: 2026-03-15, ends: 2027-06-01}"))
+
+
+def test_mapping_a_usage_id_bills_the_usage_that_waited_for_it(engine):
+    _apply(engine, SMALL)
+    hour = datetime(2026, 11, 20, 7, tzinfo=UTC)
+    with session_scope(engine) as session:
+        dim = session.exec(select(Dimension)).one()
+        session.add(
+            UnmatchedUsage(
+                usage_id="cl-acme-2", dimension_id=dim.id, hour=hour, sum=D("2.5"), count=2,
+                min=D(1), max=D("1.5"), last=D("1.5"), last_at=hour,
+            )
+        )  # fmt: skip
+    report = _apply(engine, SMALL.replace("[cl-acme]", "[cl-acme, cl-acme-2]"))
+    assert report.resolved_unmatched == 2
+    with Session(engine) as session:
+        rollup = session.exec(select(HourlyRollup)).one()
+        assert (rollup.hour, rollup.sum, rollup.count) == (hour, D("2.5"), 2)
+    assert (
+        _apply(engine, SMALL.replace("[cl-acme]", "[cl-acme, cl-acme-2]")).resolved_unmatched == 0
+    )
