@@ -41,8 +41,6 @@ def aggregate(records: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
 
 def combine(parts: list[pl.DataFrame], keys: list[str]) -> pl.DataFrame:
     """Aggregates of several chunks merged into one row per key."""
-    if len(parts) == 1:
-        return parts[0]
     return (
         pl.concat(parts)
         .group_by(keys, maintain_order=True)

@@ -19,7 +19,7 @@ import polars as pl
 from core.ingest.aggregate import aggregate, combine, split_by_customer
 from core.ingest.formats import read_chunks
 from core.ingest.records import Chunk
-from core.ingest.rollup_writer import ROLLUP_KEY, UNMATCHED_KEY, Delta, Key, frame_deltas
+from core.ingest.rollup_writer import ROLLUP_KEY, UNMATCHED_KEY
 from core.ingest.sources import ObjectRef, UsageSource
 from core.ingest.validate import validate
 
@@ -39,8 +39,8 @@ class Context:
 
 @dataclass
 class ObjectResult:
-    rollups: dict[Key, Delta] = field(default_factory=dict)
-    unmatched: dict[Key, Delta] = field(default_factory=dict)
+    rollups: pl.DataFrame | None = None  # per (customer_id, dimension_id, hour)
+    unmatched: pl.DataFrame | None = None  # per (usage_id, dimension_id, hour)
     records: int = 0
     unmatched_records: int = 0
     unmatched_ids: Counter[str] = field(default_factory=Counter)
@@ -77,9 +77,9 @@ def read_object(
     if progress is not None and ref.size > counter.count:
         progress(ref.size - counter.count)
     if known_parts:
-        result.rollups = frame_deltas(combine(known_parts, list(ROLLUP_KEY)), ROLLUP_KEY)
+        result.rollups = combine(known_parts, list(ROLLUP_KEY))
     if unknown_parts:
-        result.unmatched = frame_deltas(combine(unknown_parts, list(UNMATCHED_KEY)), UNMATCHED_KEY)
+        result.unmatched = combine(unknown_parts, list(UNMATCHED_KEY))
     return result
 
 

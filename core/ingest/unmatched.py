@@ -9,21 +9,25 @@ worker waiting on them finds them resolved and skips them).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, update
+import polars as pl
+from sqlalchemy import case, select, update
 from sqlmodel import Session, col
 
 from core.customers import alias_map
-from core.ingest.rollup_writer import Delta, Key, merged, write_rollups
+from core.ingest.aggregate import combine
+from core.ingest.rollup_writer import ROLLUP_KEY, write_rollups
+from core.ingest.validate import QUANTITY
 from core.models import AuditEvent, UnmatchedUsage
 
 
 def resolve_unmatched(session: Session, *, now: datetime) -> int:
     """Move unmatched usage whose id now maps to a customer into rollups; records moved."""
-    pending = _unresolved_ids(session)
     aliases = alias_map(session)
-    mapped = sorted(usage_id for usage_id in pending if usage_id in aliases)
+    mapped = sorted(usage_id for usage_id in _unresolved_ids(session) if usage_id in aliases)
     if not mapped:
         return 0
     rows = (
@@ -41,30 +45,58 @@ def resolve_unmatched(session: Session, *, now: datetime) -> int:
         .scalars()
         .all()
     )
-    deltas: dict[Key, Delta] = {}
+    if not rows:
+        return 0
+    write_rollups(session, _as_rollups(rows, aliases))
+    session.execute(
+        update(UnmatchedUsage)
+        .where(col(UnmatchedUsage.id).in_([row.id for row in rows]))
+        .values(resolved_customer_id=_customer_case(aliases, rows), resolved_at=now)
+    )
     moved: dict[str, int] = {}
     for row in rows:
-        customer_id = aliases[row.usage_id]
-        key = (customer_id, row.dimension_id, row.hour)
-        delta = Delta(row.sum, row.count, row.min, row.max, row.last, row.last_at)
-        deltas[key] = merged(deltas[key], delta) if key in deltas else delta
         moved[row.usage_id] = moved.get(row.usage_id, 0) + row.count
-        session.execute(
-            update(UnmatchedUsage)
-            .where(col(UnmatchedUsage.id) == row.id)
-            .values(resolved_customer_id=customer_id, resolved_at=now)
-        )
-    write_rollups(session, deltas)
+    subject = ", ".join(moved)[:255]
     session.add(
         AuditEvent(
-            at=now,
-            actor="ingest",
-            action="unmatched.resolved",
-            subject=", ".join(moved)[:255],
-            detail=moved,
+            at=now, actor="ingest", action="unmatched.resolved", subject=subject, detail=moved
         )
     )
     return sum(moved.values())
+
+
+def _as_rollups(rows: Sequence[UnmatchedUsage], aliases: dict[str, int]) -> pl.DataFrame:
+    """The rows as rollup aggregates of their customers (several ids may share one)."""
+    frame = pl.DataFrame(
+        {
+            "customer_id": [aliases[row.usage_id] for row in rows],
+            "dimension_id": [row.dimension_id for row in rows],
+            "hour": [row.hour for row in rows],
+            "sum": [row.sum for row in rows],
+            "count": [row.count for row in rows],
+            "min": [row.min for row in rows],
+            "max": [row.max for row in rows],
+            "last": [row.last for row in rows],
+            "last_at": [row.last_at for row in rows],
+        },
+        schema={
+            "customer_id": pl.Int64,
+            "dimension_id": pl.Int64,
+            "hour": pl.Datetime("us", "UTC"),
+            "sum": QUANTITY,
+            "count": pl.Int64,
+            "min": QUANTITY,
+            "max": QUANTITY,
+            "last": QUANTITY,
+            "last_at": pl.Datetime("us", "UTC"),
+        },
+    )
+    return combine([frame], list(ROLLUP_KEY))
+
+
+def _customer_case(aliases: dict[str, int], rows: Sequence[UnmatchedUsage]) -> Any:
+    ids = {row.usage_id: aliases[row.usage_id] for row in rows}
+    return case(ids, value=col(UnmatchedUsage.usage_id))
 
 
 def _unresolved_ids(session: Session) -> set[str]:

@@ -102,3 +102,38 @@ def expected_totals(
             sums[key][0] += Decimal(record["quantity"])
             sums[key][1] += 1
     return {key: (total, count) for key, (total, count) in sums.items()}
+
+
+def rollup_rows(engine: Engine) -> dict[tuple[int, int, datetime], tuple]:
+    """Every stored aggregate: (sum, count, min, max, last, last_at)."""
+    with Session(engine) as session:
+        rows = session.exec(select(HourlyRollup)).all()
+        return {
+            (r.customer_id, r.dimension_id, r.hour): (r.sum, r.count, r.min, r.max, r.last, r.last_at)
+            for r in rows
+        }
+
+
+def expected_rows(paths: list[Path], catalog: Catalog) -> dict[tuple[int, int, datetime], tuple]:
+    """Reference aggregates in plain Python; `last` is the first record read at the latest time."""
+    rows: dict[tuple[int, int, datetime], tuple] = {}
+    for path in paths:
+        for line in path.read_text().splitlines():
+            record = json.loads(line, parse_float=Decimal)
+            quantity, moment = Decimal(record["quantity"]), datetime.fromisoformat(record["timestamp"])
+            hour = moment.replace(minute=0, second=0, microsecond=0)
+            key = (catalog.customers[record["customer"]], catalog.dimensions[record["dimension"]], hour)
+            if key not in rows:
+                rows[key] = (quantity, 1, quantity, quantity, quantity, moment)
+                continue
+            total, count, low, high, last, last_at = rows[key]
+            later = moment > last_at
+            rows[key] = (
+                total + quantity,
+                count + 1,
+                min(low, quantity),
+                max(high, quantity),
+                quantity if later else last,
+                moment if later else last_at,
+            )
+    return rows

@@ -11,7 +11,9 @@ from tests.ingest.conftest import (
     DIMENSIONS,
     START,
     USAGE_IDS,
+    expected_rows,
     expected_totals,
+    rollup_rows,
     rollup_totals,
     run_pass,
 )
@@ -60,3 +62,16 @@ def test_the_report_says_what_happened(engine: Engine, catalog, usage: Path) -> 
     assert message.severity == "warning"
     assert "1 objects, 5 records" in message.summary
     assert "unmatched usage id acct-9999: 5 records (kept until mapped)" in report.as_text()
+
+
+def test_objects_for_the_same_hours_merge_sum_count_min_max_and_last(
+    engine: Engine, catalog, usage: Path
+) -> None:
+    kwargs = dict(usage_ids=USAGE_IDS[:4], dimensions=DIMENSIONS[:2], start=START, hours=2)
+    first = write_usage_files(usage / "a", seed=1, **kwargs)
+    run_pass(engine, usage)
+    second = write_usage_files(usage / "b", seed=2, **kwargs)
+    third = write_usage_files(usage / "c", seed=3, **kwargs)
+    report = run_pass(engine, usage)
+    assert report.objects == 4
+    assert rollup_rows(engine) == expected_rows([*first, *second, *third], catalog)

@@ -1,0 +1,160 @@
+"""The SQL behind rollup_writer, one flavour per database, in bulk.
+
+Values travel as text (decimals as their digits, times as UTC text) so no float is
+involved and no per-value Python conversion is needed: Polars formats whole columns.
+SQLite has one writer and the transaction already holds the write lock (the done
+mark comes first), so keys absent when read stay absent until commit. PostgreSQL
+inserts with ON CONFLICT DO NOTHING RETURNING, then locks the remaining rows with
+SELECT ... FOR UPDATE, both in key order.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+from sqlmodel import Session
+
+from core.ingest.validate import QUANTITY
+
+if TYPE_CHECKING:
+    from core.ingest.rollup_writer import Target
+
+_DECIMALS = ("sum", "min", "max", "last")
+_SQLITE_TIME = "%Y-%m-%d %H:%M:%S%.6f"  # how SQLAlchemy stores a UTC datetime on SQLite
+_PG_TIME = "%Y-%m-%dT%H:%M:%S%.6f+00:00"
+_READ_TIME = "%Y-%m-%d %H:%M:%S%.f"
+_PG_TYPES = {
+    "customer_id": "bigint",
+    "dimension_id": "bigint",
+    "usage_id": "text",
+    "hour": "timestamptz",
+    "count": "bigint",
+    "last_at": "timestamptz",
+    "id": "bigint",
+    **dict.fromkeys(_DECIMALS, "numeric"),
+}
+
+
+def insert_new_lock_rest(session: Session, target: Target, frame: pl.DataFrame) -> pl.DataFrame:
+    """Insert the keys the table lacks; the stored rows of the others (with `id`), locked."""
+    if _dialect(session) == "sqlite":
+        return _sqlite_insert_new(session, target, frame)
+    return _pg_insert_new(session, target, frame)
+
+
+def update_rows(session: Session, target: Target, merged: pl.DataFrame) -> None:
+    """Write merged values (`id` + values) back; reopened unmatched rows lose their resolution."""
+    columns = [c for c in merged.columns if c != "id"]
+    extra = ", resolved_customer_id = NULL, resolved_at = NULL" if target.reopens else ""
+    connection = session.connection()
+    if _dialect(session) == "sqlite":
+        sets = ", ".join(f'"{c}" = ?' for c in columns)
+        rows = _as_text(merged.select(*columns, "id"), _SQLITE_TIME).rows()
+        connection.exec_driver_sql(f"UPDATE {target.table} SET {sets}{extra} WHERE id = ?", rows)
+        return
+    names = ["id", *columns]
+    sets = ", ".join(f'"{c}" = u."{c}"' for c in columns)
+    statement = (
+        f"UPDATE {target.table} AS t SET {sets}{extra} FROM {_unnest(names)} WHERE t.id = u.id"
+    )
+    connection.exec_driver_sql(statement, _arrays(merged.select(names)))
+
+
+def _sqlite_insert_new(session: Session, target: Target, frame: pl.DataFrame) -> pl.DataFrame:
+    span = _as_text(
+        frame.select(pl.col("hour").min().alias("low"), pl.col("hour").max().alias("high")),
+        _SQLITE_TIME,
+    )
+    low, high = span.row(0)
+    stored = _read(session, target, "WHERE hour >= ? AND hour <= ?", (low, high))
+    stored = stored.join(frame.select(target.keys), on=list(target.keys), how="semi")
+    new = frame.join(stored.select(target.keys), on=list(target.keys), how="anti")
+    if not new.is_empty():
+        names = ", ".join(f'"{c}"' for c in new.columns)
+        marks = ", ".join("?" for _ in new.columns)
+        session.connection().exec_driver_sql(
+            f"INSERT INTO {target.table} ({names}) VALUES ({marks})",
+            _as_text(new, _SQLITE_TIME).rows(),
+        )
+    return stored
+
+
+def _pg_insert_new(session: Session, target: Target, frame: pl.DataFrame) -> pl.DataFrame:
+    keys = list(target.keys)
+    key_list = ", ".join(keys)
+    names = ", ".join(f'"{c}"' for c in frame.columns)
+    returning = ", ".join(_pg_text(k) for k in keys)
+    statement = (
+        f"INSERT INTO {target.table} AS t ({names}) SELECT * FROM {_unnest(frame.columns)} "
+        f"ORDER BY {key_list} ON CONFLICT ({key_list}) DO NOTHING RETURNING {returning}"
+    )
+    rows = session.connection().exec_driver_sql(statement, _arrays(frame)).all()
+    inserted = _typed(pl.DataFrame(rows, schema=dict.fromkeys(keys, pl.String), orient="row"))
+    rest = frame.select(keys).join(inserted, on=keys, how="anti")
+    if rest.is_empty():
+        return pl.DataFrame()
+    join = " AND ".join(f"t.{k} = u.{k}" for k in keys)
+    order = ", ".join(f"t.{k}" for k in keys)
+    where = f"JOIN {_unnest(keys)} ON {join} ORDER BY {order} FOR UPDATE OF t"
+    return _read(session, target, where, _arrays(rest))
+
+
+def _read(session: Session, target: Target, where: str, params: Any) -> pl.DataFrame:
+    extra = ["resolved_customer_id"] if target.reopens else []
+    columns = ["id", *target.keys, *("sum", "count", "min", "max", "last", "last_at"), *extra]
+    if _dialect(session) == "sqlite":
+        select = ", ".join(f't."{c}"' for c in columns)
+    else:
+        select = ", ".join(_pg_text(c) for c in columns)
+    rows = (
+        session.connection()
+        .exec_driver_sql(f"SELECT {select} FROM {target.table} AS t {where}", params)
+        .all()
+    )
+    frame = pl.DataFrame(rows, schema=dict.fromkeys(columns, pl.String), orient="row")
+    return _typed(frame)
+
+
+def _pg_text(column: str) -> str:
+    if column in ("hour", "last_at"):
+        return f"to_char(t.{column} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')"
+    return f't."{column}"::text'
+
+
+def _typed(frame: pl.DataFrame) -> pl.DataFrame:
+    """Text read from the database, typed like the aggregates."""
+    present = set(frame.columns)
+    ints = ["id", "customer_id", "dimension_id", "count", "resolved_customer_id"]
+    times = [c for c in ("hour", "last_at") if c in present]
+    return frame.with_columns(
+        pl.col([c for c in ints if c in present]).cast(pl.Int64),
+        pl.col([c for c in _DECIMALS if c in present]).cast(QUANTITY),
+        *(
+            pl.col(c).str.strptime(pl.Datetime("us"), _READ_TIME).dt.replace_time_zone("UTC")
+            for c in times
+        ),
+    )
+
+
+def _as_text(frame: pl.DataFrame, time_format: str) -> pl.DataFrame:
+    """Decimals as their digits, datetimes as UTC text; other columns unchanged."""
+    return frame.with_columns(
+        pl.col(pl.Decimal).cast(pl.String),
+        pl.col(pl.Datetime).dt.convert_time_zone("UTC").dt.strftime(time_format),
+    )
+
+
+def _unnest(columns: list[str]) -> str:
+    arrays = ", ".join(f"%s::{_PG_TYPES[c]}[]" for c in columns)
+    names = ", ".join(f'"{c}"' for c in columns)
+    return f"unnest({arrays}) AS u({names})"
+
+
+def _arrays(frame: pl.DataFrame) -> tuple[list[Any], ...]:
+    text = _as_text(frame, _PG_TIME)
+    return tuple(text[c].to_list() for c in text.columns)
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
