@@ -7,6 +7,7 @@ as it was, whatever plans or late usage do later.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
@@ -15,7 +16,7 @@ from sqlmodel import Session, col, select
 from core.errors import InvalidInput, NotFound
 from core.invoice_doc import InvoiceDoc, InvoiceLine, LineKind
 from core.invoice_format import invoice_csv, invoice_table
-from core.models import Customer, Dimension, Invoice, Plan
+from core.models import Contract, Customer, Dimension, Invoice, Plan, PlanPrice, PlanVersion
 from core.periods import Period, month_label, month_of
 from core.plans import plan_version_at, prices_of
 from core.pricing import ZERO, minimum_true_up, round_money
@@ -120,6 +121,62 @@ def _customer(session: Session, customer_id: int) -> Customer:
     return customer
 
 
+@dataclass(frozen=True)
+class _Terms:
+    """What prices a customer's month: the contract, its plan and the version in force."""
+
+    contract: Contract
+    plan: Plan
+    version: PlanVersion
+    prices: dict[int, PlanPrice]
+
+
+def _terms(session: Session, customer: Customer, period: Period) -> _Terms:
+    assert customer.id is not None
+    contract = contract_for_month(session, customer_id=customer.id, period=period)
+    if contract is None:
+        label = month_label(period)
+        raise NotFound(f"{customer.name} has no contract in {label}, so nothing to invoice")
+    plan = session.get(Plan, contract.plan_id)
+    assert plan is not None and plan.id is not None
+    version = plan_version_at(session, plan_id=plan.id, at=max(period.start, contract.starts_at))
+    assert version.id is not None
+    return _Terms(contract, plan, version, prices_of(session, version_id=version.id))
+
+
+def _usage_lines(
+    session: Session,
+    terms: _Terms,
+    period: Period,
+    *,
+    as_of: datetime | None,
+    override: dict[int, Decimal],
+) -> list[InvoiceLine]:
+    """One line per priced dimension, and per unpriced one that was used."""
+    query = select(Dimension).where(Dimension.product_id == terms.plan.product_id)
+    lines = []
+    for dim in session.exec(query.order_by(col(Dimension.id))).all():
+        assert dim.id is not None
+        quantity = override.get(dim.id)
+        if quantity is None:
+            quantity = billed_quantity(
+                session,
+                customer_id=terms.contract.customer_id,
+                dimension=dim,
+                period=period,
+                as_of=as_of,
+            )
+        if dim.id not in terms.prices and quantity == 0:
+            continue
+        prepaid = prepaid_quantity(
+            session, contract=terms.contract, dimension=dim, quantity=quantity, period=period
+        )
+        price = terms.prices.get(dim.id)
+        currency = terms.plan.currency
+        lines.append(usage_line(dim, price, quantity=quantity, prepaid=prepaid, currency=currency))
+    return lines
+
+
 def _draft(
     session: Session,
     customer: Customer,
@@ -129,58 +186,24 @@ def _draft(
     override: dict[int, Decimal] | None = None,
 ) -> InvoiceDoc:
     assert customer.id is not None
-    label = month_label(period)
-    contract = contract_for_month(session, customer_id=customer.id, period=period)
-    if contract is None:
-        raise NotFound(f"{customer.name} has no contract in {label}, so nothing to invoice")
-    plan = session.get(Plan, contract.plan_id)
-    assert plan is not None and plan.id is not None
-    version = plan_version_at(session, plan_id=plan.id, at=max(period.start, contract.starts_at))
-    assert version.id is not None
-    prices = prices_of(session, version_id=version.id)
-    currency = plan.currency
-    lines = [
-        InvoiceLine(
-            kind=LineKind.RECURRING,
-            description=f"{plan.name} plan, {label}",
-            amount=round_money(version.recurring_fee, currency),
-        )
-    ]
-    dims = session.exec(
-        select(Dimension).where(Dimension.product_id == plan.product_id).order_by(col(Dimension.id))
-    ).all()
-    for dim in dims:
-        assert dim.id is not None
-        quantity = (override or {}).get(dim.id)
-        if quantity is None:
-            quantity = billed_quantity(
-                session, customer_id=customer.id, dimension=dim, period=period, as_of=as_of
-            )
-        if dim.id not in prices and quantity == 0:
-            continue
-        prepaid = prepaid_quantity(
-            session, contract=contract, dimension=dim, quantity=quantity, period=period
-        )
-        lines.append(
-            usage_line(
-                dim, prices.get(dim.id), quantity=quantity, prepaid=prepaid, currency=currency
-            )
-        )
+    terms = _terms(session, customer, period)
+    plan, version, label = terms.plan, terms.version, month_label(period)
+    recurring = InvoiceLine(
+        kind=LineKind.RECURRING,
+        description=f"{plan.name} plan, {label}",
+        amount=round_money(version.recurring_fee, plan.currency),
+    )
+    lines = [recurring, *_usage_lines(session, terms, period, as_of=as_of, override=override or {})]
     subtotal = sum((line.amount for line in lines), ZERO)
-    true_up = round_money(minimum_true_up(subtotal, version.minimum_commitment), currency)
+    true_up = round_money(minimum_true_up(subtotal, version.minimum_commitment), plan.currency)
     if true_up > 0:
-        lines.append(
-            InvoiceLine(
-                kind=LineKind.MINIMUM,
-                description=f"Minimum commitment true-up (minimum {version.minimum_commitment})",
-                amount=true_up,
-            )
-        )
+        minimum = f"Minimum commitment true-up (minimum {version.minimum_commitment})"
+        lines.append(InvoiceLine(kind=LineKind.MINIMUM, description=minimum, amount=true_up))
     return InvoiceDoc(
         customer_id=customer.id,
         customer=customer.name,
         month=label,
-        currency=currency,
+        currency=plan.currency,
         plan=plan.key,
         plan_name=plan.name,
         prices_from=f"{version.effective_from:%Y-%m-%d}",
