@@ -15,9 +15,19 @@ from sqlalchemy import func
 from sqlmodel import Session, col, or_, select
 
 from core.errors import Ambiguous, NotFound
-from core.models import Contract, ContractKind, Customer, Dimension, Entitlement, Plan, Product
+from core.models import (
+    Contract,
+    ContractKind,
+    Customer,
+    Dimension,
+    Entitlement,
+    EntitlementPeriod,
+    HourlyRollup,
+    Plan,
+    Product,
+)
 from core.periods import Period, hour_floor, month_of
-from core.rollups import aggregate, usage_by_dimension
+from core.rollups import PeriodUsage, aggregate, summarize, usage_by_dimension
 
 ZERO = Decimal(0)
 
@@ -103,7 +113,9 @@ def contracts_page(
     ).all()
     dims = _dimensions(session, product.id)
     period = month_of(now)
-    rows = [_row(session, c, cust, plan, dims, period, now) for c, cust, plan in found]
+    entitled = _entitlements(session, [c.id for c, _, _ in found if c.id is not None])
+    month = _month_usage(session, [cu.id for _, cu, _ in found if cu.id is not None], period, now)
+    rows = [_row(session, f, dims, period, now, entitled, month) for f in found]
     return ContractsPage(product.id, product.name, period, total, page, per_page, rows, len(dims))
 
 
@@ -131,31 +143,47 @@ def _dimensions(session: Session, product_id: int) -> list[Dimension]:
 
 def _row(
     session: Session,
-    contract: Contract,
-    customer: Customer,
-    plan: Plan,
+    found: tuple[Contract, Customer, Plan],
     dims: list[Dimension],
     period: Period,
     now: datetime,
+    entitled: dict[tuple[int, int], Entitlement],
+    month: dict[tuple[int, int], PeriodUsage],
 ) -> ContractRow:
+    contract, customer, plan = found
     assert contract.id is not None and customer.id is not None
-    entitled = {
-        e.dimension_id: e
-        for e in session.exec(select(Entitlement).where(Entitlement.contract_id == contract.id))
-    }
-    month = usage_by_dimension(session, customer_id=customer.id, period=period, as_of=now)
-    term = Period(hour_floor(contract.starts_at), period.end)
     usage = []
     for dim in dims:
         assert dim.id is not None
-        ent = entitled.get(dim.id)
-        figures = month
-        if ent is not None and ent.period == "term":
-            figures = usage_by_dimension(session, customer_id=customer.id, period=term, as_of=now)
-        found = figures.get(dim.id)
-        used = aggregate(found, dim.aggregation) if found else ZERO
+        ent = entitled.get((contract.id, dim.id))
+        figures = month.get((customer.id, dim.id))
+        if ent is not None and ent.period == EntitlementPeriod.TERM:
+            term = Period(hour_floor(contract.starts_at), period.end)
+            by_dim = usage_by_dimension(session, customer_id=customer.id, period=term, as_of=now)
+            figures = by_dim.get(dim.id)
+        used = aggregate(figures, dim.aggregation) if figures else ZERO
         # Pay-as-you-go subscriptions carry no allowance: every unit is overage (metered).
         allowance = ent.quantity if ent and contract.kind == ContractKind.CONTRACT else None
         overage = max(ZERO, used - (allowance or ZERO))
         usage.append(DimensionUsage(dim.id, dim.name, dim.unit, used, allowance, overage))
     return ContractRow(contract.id, customer.id, customer.name, plan.name, contract.kind, usage)
+
+
+def _entitlements(session: Session, contract_ids: list[int]) -> dict[tuple[int, int], Entitlement]:
+    query = select(Entitlement).where(col(Entitlement.contract_id).in_(contract_ids))
+    return {(e.contract_id, e.dimension_id): e for e in session.exec(query)}
+
+
+def _month_usage(
+    session: Session, customer_ids: list[int], period: Period, now: datetime
+) -> dict[tuple[int, int], PeriodUsage]:
+    """(customer, dimension) -> usage this month, for a page of customers in one query."""
+    query = select(HourlyRollup).where(
+        col(HourlyRollup.customer_id).in_(customer_ids),
+        col(HourlyRollup.hour) >= period.start,
+        col(HourlyRollup.hour) < period.end,
+    )
+    grouped: dict[tuple[int, int], list[HourlyRollup]] = {}
+    for row in session.exec(query):
+        grouped.setdefault((row.customer_id, row.dimension_id), []).append(row)
+    return {key: summarize(rows, period, now) for key, rows in grouped.items()}

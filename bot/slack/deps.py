@@ -25,6 +25,7 @@ from core.notifier import Notifier
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 CONTEXT_KEY = "meterbot"
+DATABASE_SLOTS = 2
 
 
 class RecentKeys:
@@ -52,6 +53,7 @@ class SlackDeps:
     # Figures worth keeping a few minutes (the home tab's top customers), by key.
     cache: dict[str, tuple[float, Any]] = field(default_factory=dict)
     _metering: Sender | None = None
+    _slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(DATABASE_SLOTS))
 
     def metering_client(self) -> Sender:
         """The Marketplace sender (dry-run unless METERBOT_MARKETPLACE=live). It builds a boto3
@@ -70,8 +72,14 @@ class SlackDeps:
         return user_id in self.services.settings.admins
 
     async def read(self, work: Callable[[Session], T]) -> T:
-        """Run `work(session)` in a worker thread (a unit of work that commits if it wrote)."""
-        return await asyncio.to_thread(self._in_session, work)
+        """Run `work(session)` in a worker thread (a unit of work that commits if it wrote).
+
+        At most DATABASE_SLOTS at once: database work is mostly Python holding the GIL, so
+        more threads would not finish sooner but would starve the event loop that must
+        acknowledge Slack within 3 seconds.
+        """
+        async with self._slots:
+            return await asyncio.to_thread(self._in_session, work)
 
     write = read
 
