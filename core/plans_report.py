@@ -49,7 +49,8 @@ class ApplyReport:
             if c.outcome == UPDATED or (c.kind == "plan" and c.outcome == CREATED)
         ]
         if self.resolved_unmatched:
-            lines.append(f"  {self.resolved_unmatched} records of waiting unmatched usage moved to their customers")
+            moved = self.resolved_unmatched
+            lines.append(f"  {moved} records of waiting unmatched usage moved to their customers")
         return "\n".join(lines)
 
 
