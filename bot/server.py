@@ -8,11 +8,9 @@ that order, so a failed start-up unwinds what was started before it.
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -24,6 +22,8 @@ from bot.app import Services
 from bot.notifier import SlackNotifier
 from bot.slack.app import build_bolt_app
 from bot.slack.client import TIMEOUT_SECONDS, build_web_client
+from core.metrics import add_metrics_route
+from scheduler.runner import scheduler_context
 
 log = logging.getLogger(__name__)
 
@@ -39,14 +39,10 @@ def build_web_app(services: Services, *, scheduler: bool) -> web.Application:
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_slack)
     if scheduler:
-        context = _scheduler_context(services)
-        if context is not None:
-            app.cleanup_ctx.append(context)
+        app.cleanup_ctx.append(_scheduler)
     app.router.add_post("/slack/events", slack_events)
     app.router.add_get("/healthz", healthz)
-    metrics = _optional("core.metrics", "metrics_handler")
-    if metrics is not None:
-        app.router.add_get("/metrics", metrics)
+    add_metrics_route(app, services)
     return app
 
 
@@ -103,24 +99,6 @@ async def _slack(app: web.Application) -> AsyncIterator[None]:
         yield
 
 
-def _scheduler_context(
-    services: Services,
-) -> Callable[[web.Application], AsyncIterator[None]] | None:
-    """The scheduler's start/stop, when the scheduler package provides it."""
-    scheduler_context = _optional("scheduler.runner", "scheduler_context")
-    if scheduler_context is None:
-        log.warning("scheduler.runner.scheduler_context not available; serving without it")
-        return None
-
-    def context(app: web.Application) -> AsyncIterator[None]:
-        result: AsyncIterator[None] = scheduler_context(services, app[NOTIFIER])
-        return result
-
-    return context
-
-
-def _optional(module: str, name: str) -> Any:
-    try:
-        return getattr(importlib.import_module(module), name, None)
-    except ModuleNotFoundError:
-        return None
+def _scheduler(app: web.Application) -> AsyncIterator[None]:
+    """The scheduler runs for the application's lifetime, posting through the notifier."""
+    return scheduler_context(app[SERVICES], app[NOTIFIER])

@@ -71,13 +71,16 @@ class SlackDeps:
     def is_admin(self, user_id: str) -> bool:
         return user_id in self.services.settings.admins
 
-    async def read(self, work: Callable[[Session], T]) -> T:
+    async def read(self, work: Callable[[Session], T], *, before_ack: bool = False) -> T:
         """Run `work(session)` in a worker thread (a unit of work that commits if it wrote).
 
-        At most DATABASE_SLOTS at once: database work is mostly Python holding the GIL, so
-        more threads would not finish sooner but would starve the event loop that must
-        acknowledge Slack within 3 seconds.
+        Work after an ack takes one of DATABASE_SLOTS: database work is mostly Python
+        holding the GIL, so more threads would not finish sooner but would starve the event
+        loop that must acknowledge Slack within 3 seconds. Work an acknowledgement waits for
+        (options, form checks) goes ahead of the queue.
         """
+        if before_ack:
+            return await asyncio.to_thread(self._in_session, work)
         async with self._slots:
             return await asyncio.to_thread(self._in_session, work)
 
@@ -87,7 +90,9 @@ class SlackDeps:
         """A blocking call (boto3, a whole service function) in a worker thread."""
         return await asyncio.to_thread(work, *args, **kwargs)
 
-    async def audit_refusal(self, *, user_id: str, action: str, subject: str = "") -> None:
+    async def audit_refusal(
+        self, *, user_id: str, action: str, subject: str = "", before_ack: bool = False
+    ) -> None:
         """Record that a non-admin tried something only admins may do."""
         log.info("refused %s by %s (%s): not in METERBOT_ADMINS", action, user_id, subject)
         event = AuditEvent(
@@ -97,7 +102,7 @@ class SlackDeps:
             subject=subject[:255],
             detail={"reason": "not in METERBOT_ADMINS"},
         )
-        await self.write(lambda session: session.add(event))
+        await self.write(lambda session: session.add(event), before_ack=before_ack)
 
     def _in_session(self, work: Callable[[Session], T]) -> T:
         with session_scope(self.services.engine) as session:

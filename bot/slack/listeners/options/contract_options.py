@@ -21,6 +21,7 @@ async def contract_options(ack: AsyncAck, body: dict[str, Any], context: Any) ->
     now = deps.now()
     typed = str(body.get("value", ""))
     choices = await deps.read(
-        lambda session: contract_choices(session, product_id=int(product), query=typed, now=now)
+        lambda session: contract_choices(session, product_id=int(product), query=typed, now=now),
+        before_ack=True,
     )
     await ack(options=as_options(choices))

@@ -41,7 +41,9 @@ async def confirm_send(
     deps = deps_of(context)
     user = body["user"]["id"]
     if not deps.is_admin(user):
-        await deps.audit_refusal(user_id=user, action="send_usage", subject="confirm view")
+        await deps.audit_refusal(
+            user_id=user, action="send_usage", subject="confirm view", before_ack=True
+        )
         await ack(response_action="update", view=message_view("Not sent", refusal("send usage")))
         return
     if not deps.handled.claim(f"confirm:{view['id']}"):

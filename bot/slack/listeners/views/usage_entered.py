@@ -33,11 +33,15 @@ async def usage_entered(
     user = body["user"]["id"]
     typed = typed_quantities(view["state"]["values"])
     if not deps.is_admin(user):
-        await deps.audit_refusal(user_id=user, action="send_usage", subject="enter-usage form")
+        await deps.audit_refusal(
+            user_id=user, action="send_usage", subject="enter-usage form", before_ack=True
+        )
         await ack(response_action="errors", errors=_on_first(typed, refusal("send usage")))
         return
     now = deps.now()
-    entries, errors = await deps.read(lambda s: check_entries(s, typed=typed, now=now))
+    entries, errors = await deps.read(
+        lambda s: check_entries(s, typed=typed, now=now), before_ack=True
+    )
     if errors:
         await ack(response_action="errors", errors={_block(k): m for k, m in errors.items()})
         return
@@ -69,14 +73,16 @@ async def _confirm_rows(deps: SlackDeps, entries: list[Entry]) -> list[ConfirmRo
     now = deps.now()
     try:
         return await asyncio.wait_for(
-            deps.read(lambda s: [_row(s, e, now, estimate=True) for e in entries]),
+            deps.read(lambda s: [_row(s, e, now, estimate=True) for e in entries], before_ack=True),
             ESTIMATE_BUDGET_SECONDS,
         )
     except TimeoutError:
         log.warning(
             "estimates took over %.1f s; confirm view shown without", ESTIMATE_BUDGET_SECONDS
         )
-        return await deps.read(lambda s: [_row(s, e, now, estimate=False) for e in entries])
+        return await deps.read(
+            lambda s: [_row(s, e, now, estimate=False) for e in entries], before_ack=True
+        )
 
 
 def _row(session: Session, entry: Entry, now: Any, *, estimate: bool) -> ConfirmRow:
