@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+from decimal import Decimal
 from typing import Any
 
 from bot.app import Services
@@ -61,7 +62,9 @@ def _cells(line: LedgerLine) -> list[str]:
         elif hasattr(value, "isoformat"):
             cells.append(value.strftime("%Y-%m-%dT%H:%M:%SZ"))
         else:
-            cells.append(format(value, "f") if hasattr(value, "as_tuple") else str(value))
+            cells.append(
+                format(value.normalize(), "f") if isinstance(value, Decimal) else str(value)
+            )
     return cells
 
 

@@ -16,8 +16,8 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -122,6 +122,10 @@ class Sender(Protocol):
 
     def send(self, records: Sequence[OutgoingRecord], on_results: OnResults) -> SendStats: ...
 
+    def send_waves(
+        self, waves: Iterable[Sequence[OutgoingRecord]], on_results: OnResults
+    ) -> SendStats: ...
+
 
 class RateLimiter:
     """Evenly spaced call slots shared by every thread; a throttle pushes all slots back."""
@@ -184,17 +188,35 @@ class MeteringClient:
 
     def send(self, records: Sequence[OutgoingRecord], on_results: OnResults) -> SendStats:
         """Send every record; `on_results` is called in this thread after each call."""
-        stats = SendStats(records=len(records))
+        return self.send_waves([records], on_results)
+
+    def send_waves(
+        self, waves: Iterable[Sequence[OutgoingRecord]], on_results: OnResults
+    ) -> SendStats:
+        """Send wave after wave: the calls of one wave are under way while the caller
+        prepares the next (the iterator runs in this thread, as does `on_results`)."""
+        stats = SendStats()
         started = time.monotonic()
         held: set[str] = set()
+        pending: set[Future[list[RecordResult]]] = set()
         with ThreadPoolExecutor(self._workers, thread_name_prefix="metering") as pool:
-            futures: list[Future[list[RecordResult]]] = [
-                pool.submit(self._send_batch, batch, stats, held) for batch in batches(records)
-            ]
-            for future in as_completed(futures):
-                on_results(future.result())
+            for wave in waves:
+                stats.add(records=len(wave))
+                pending |= {pool.submit(self._send_batch, b, stats, held) for b in batches(wave)}
+                pending = self._deliver(pending, on_results, block=False)
+            while pending:
+                pending = self._deliver(pending, on_results, block=True)
         stats.seconds = time.monotonic() - started
         return stats
+
+    @staticmethod
+    def _deliver(
+        pending: set[Future[list[RecordResult]]], on_results: OnResults, *, block: bool
+    ) -> set[Future[list[RecordResult]]]:
+        done, still = wait(pending, timeout=None if block else 0, return_when=FIRST_COMPLETED)
+        for future in done:
+            on_results(future.result())
+        return still
 
     def _send_batch(
         self, batch: list[OutgoingRecord], stats: SendStats, held: set[str], round: int = 0
@@ -305,7 +327,14 @@ class DryRunClient:
     dry_run = True
 
     def send(self, records: Sequence[OutgoingRecord], on_results: OnResults) -> SendStats:
-        stats = SendStats(records=len(records))
-        for batch in batches(records):
-            on_results([RecordResult(r.ref, Outcome.DRY_RUN) for r in batch])
+        return self.send_waves([records], on_results)
+
+    def send_waves(
+        self, waves: Iterable[Sequence[OutgoingRecord]], on_results: OnResults
+    ) -> SendStats:
+        stats = SendStats()
+        for wave in waves:
+            stats.add(records=len(wave))
+            for batch in batches(wave):
+                on_results([RecordResult(r.ref, Outcome.DRY_RUN) for r in batch])
         return stats

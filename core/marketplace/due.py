@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from sqlalchemy import insert
 from sqlmodel import Session, col, or_, select
 
 from core.marketplace.entitlements import Contracts, billable_change
@@ -31,7 +32,7 @@ from core.marketplace.usage import (
     stamp_hour,
 )
 from core.marketplace.window import earliest_open_hour, latest_open_hour
-from core.models import Customer, Dimension, MeteringRecord
+from core.models import Customer, Dimension, LedgerStatus, MeteringRecord
 from core.models import RatingPeriod as Rating
 from core.models.ledger import MeteredUsage, MeteringState
 from core.periods import HOUR, Period, hour_floor
@@ -47,6 +48,18 @@ class DueReport:
     heartbeats: int = 0
     late: list[str] = field(default_factory=list)  # late usage found, and where it went
     moved: list[str] = field(default_factory=list)  # periods whose hour had closed
+
+
+@dataclass
+class _Fresh:
+    """A period accounted for the first time in this pass (written in bulk at the end)."""
+
+    customer_id: int
+    dimension_id: int
+    period_start: datetime
+    units: Decimal = ZERO
+    billable: Decimal = ZERO
+    updated_at: datetime | None = None
 
 
 @dataclass
@@ -98,6 +111,8 @@ class _DuePass:
         self.lookback_start = hour_floor(now - lookback)
         self.contracts = Contracts(session)
         self.report = DueReport()
+        self.fresh: dict[tuple[int, int], list[_Fresh]] = {}
+        self.rows: list[dict[str, object]] = []  # new ledger rows, inserted in bulk
 
     def run(self) -> DueReport:
         pairs = self._pairs()
@@ -108,7 +123,9 @@ class _DuePass:
         self.values = hourly_values(
             self.session, dimensions=dimensions, since=since, until=hour_floor(self.now)
         )
-        self.accounted = accounted(self.session, dimension_ids=list(dimensions), since=since)
+        self.accounted: dict[Key, MeteredUsage | _Fresh] = dict(
+            accounted(self.session, dimension_ids=list(dimensions), since=since)
+        )
         self.taken = self._taken_hours(list(dimensions))
         self._late_hourly({p.key: p for p in pairs if p.hourly})
         for pair in pairs:
@@ -117,8 +134,23 @@ class _DuePass:
             self._due_periods(pair)
             if pair.late and not pair.hourly:
                 self._flush(pair)
-        self.session.flush()
+        self._write()
         return self.report
+
+    def _write(self) -> None:
+        """Insert the new accounted periods and ledger rows in bulk (ORM objects are slow)."""
+        fresh = [
+            {"customer_id": f.customer_id, "dimension_id": f.dimension_id,
+             "period_start": f.period_start, "units": f.units, "billable": f.billable,
+             "updated_at": self.now}
+            for group in self.fresh.values()
+            for f in group
+        ]  # fmt: skip
+        self.session.flush()
+        if fresh:
+            self.session.execute(insert(MeteredUsage), fresh)
+        if self.rows:
+            self.session.execute(insert(MeteringRecord), self.rows)
 
     # -- who is metered ------------------------------------------------------------------
     def _pairs(self) -> list[_Pair]:
@@ -247,6 +279,10 @@ class _DuePass:
         key = (*pair.key, period.start)
         known = self.accounted.get(key)
         allowance = self.contracts.allowance(pair.key[0], pair.dimension, period.start)
+        unwritten = (ZERO, ZERO)
+        if allowance is not None and allowance.pool is not None:
+            mine = [f for f in self.fresh.get(pair.key, []) if f.period_start in allowance.pool]
+            unwritten = (sum((f.units for f in mine), ZERO), sum((f.billable for f in mine), ZERO))
         billable = billable_change(
             self.session,
             customer_id=pair.key[0],
@@ -255,12 +291,11 @@ class _DuePass:
             units_change=units,
             period_units=known.units if known else ZERO,
             period_billable=known.billable if known else ZERO,
+            unwritten=unwritten,
         )
         if known is None and (units or billable):
-            known = MeteredUsage(
-                customer_id=pair.key[0], dimension_id=pair.key[1], period_start=period.start
-            )
-            self.session.add(known)
+            known = _Fresh(*key)
+            self.fresh.setdefault(pair.key, []).append(known)
             self.accounted[key] = known
         if known is not None:
             known.units += units
@@ -307,16 +342,19 @@ class _DuePass:
             hour -= HOUR
 
     def _add_row(self, pair: _Pair, hour: datetime, quantity: Decimal, note: str | None) -> None:
-        row = MeteringRecord(
-            customer_id=pair.key[0],
-            dimension_id=pair.key[1],
-            hour=hour,
-            quantity=quantity,
-            source=self.source,
-            note=note,
-            created_at=self.now,
-            updated_at=self.now,
+        self.rows.append(
+            {
+                "customer_id": pair.key[0],
+                "dimension_id": pair.key[1],
+                "hour": hour,
+                "quantity": quantity,
+                "status": LedgerStatus.PENDING,
+                "source": self.source,
+                "attempts": 0,
+                "note": note,
+                "created_at": self.now,
+                "updated_at": self.now,
+            }
         )
-        self.session.add(row)
         self.taken.add((*pair.key, hour))
         self.report.created += 1

@@ -100,11 +100,13 @@ def billable_change(
     units_change: Decimal,
     period_units: Decimal,
     period_billable: Decimal,
+    unwritten: tuple[Decimal, Decimal] = (ZERO, ZERO),
 ) -> Decimal:
     """How much more (or less) to bill when a period's units grow by `units_change`.
 
     `period_units` / `period_billable` are what the period held before the change;
-    the pool's totals are read as they stand before the change is written.
+    the pool's totals are read as they stand before the change is written, plus
+    `unwritten` (units, billable) accounted in this pass and not yet written.
     """
     if allowance is None:
         return units_change
@@ -113,4 +115,5 @@ def billable_change(
     units, billed = pool_totals(
         session, customer_id=customer_id, dimension_id=dimension_id, pool=allowance.pool
     )
+    units, billed = units + unwritten[0], billed + unwritten[1]
     return max(ZERO, units + units_change - allowance.quantity) - billed

@@ -15,10 +15,10 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 from sqlmodel import Session, col, or_, select
 
 from core.db import session_scope
@@ -40,6 +40,7 @@ ERRORS = {
     Outcome.DUPLICATE: "DuplicateRecord: Marketplace already holds a different quantity for "
     "this customer, dimension and hour; this quantity was NOT billed",
 }
+WAVE = 1000  # rows prepared at a time: the first calls start while later rows are prepared
 Prior = dict[int, tuple[str, datetime | None]]  # row id -> (status, sent_at) before the claim
 
 
@@ -54,16 +55,27 @@ def send_rows(
     """Send every claimable row (or just `ids`), recording outcomes on `report`."""
     prior: Prior = {}
     with session_scope(engine) as session:
-        rows = claim(session, owner=_owner(), now=now, ids=ids)
-        records = _prepare(session, rows, now=now, prior=prior, report=report)
-    if not records:
+        claimed = [row.id or 0 for row in claim(session, owner=_owner(), now=now, ids=ids)]
+    if not claimed:
         return report
+
+    def waves() -> Iterator[list[OutgoingRecord]]:
+        """Mark a wave sent and commit it before its calls; the next is prepared meanwhile."""
+        for start in range(0, len(claimed), WAVE):
+            with session_scope(engine) as session:
+                wanted = col(MeteringRecord.id).in_(claimed[start : start + WAVE])
+                rows = sorted(
+                    session.exec(select(MeteringRecord).where(wanted)).all(),
+                    key=lambda r: (r.hour, r.id or 0),
+                )
+                wave = _prepare(session, rows, now=now, prior=prior, report=report)
+            yield wave
 
     def on_results(results: list[RecordResult]) -> None:
         with session_scope(engine) as session:
             _apply(session, results, now=now, prior=prior, report=report)
 
-    stats = client.send(records, on_results)
+    stats = client.send_waves(waves(), on_results)
     report.calls += stats.calls
     report.throttles += stats.throttles
     report.retries += stats.retries
@@ -83,44 +95,71 @@ def _prepare(
     prior: Prior,
     report: SubmitReport,
 ) -> list[OutgoingRecord]:
-    """Fix each row's identity (kept from its first send) and mark it sent."""
+    """Fix each row's identity (kept from its first send) and mark it sent.
+
+    The changes go out as one bulk update by primary key: setting attributes on
+    thousands of ORM objects costs seconds a pass.
+    """
     names = _Names(session, rows)
-    records = []
+    records, changes = [], []
     for row in rows:
         assert row.id is not None
-        if row.scope is None:
-            try:
-                _stamp_identity(row, names)
-            except IdentityError as exc:
-                row.status, row.last_error = LedgerStatus.FAILED, str(exc)
-                release(row, now=now)
-                report.outcomes.append(names.outcome(row))
-                continue
+        try:
+            identity = _identity(row, names)
+        except IdentityError as exc:
+            row.status, row.last_error = LedgerStatus.FAILED, str(exc)
+            release(row, now=now)
+            report.outcomes.append(names.outcome(row))
+            continue
         prior[row.id] = (row.status, row.sent_at)
-        row.status, row.attempts = LedgerStatus.SENT, row.attempts + 1
-        row.sent_at = row.sent_at or now
+        changes.append(
+            {
+                "id": row.id,
+                "status": LedgerStatus.SENT,
+                "attempts": row.attempts + 1,
+                "sent_at": row.sent_at or now,
+                "updated_at": now,
+                **identity,
+            }
+        )
         records.append(
             OutgoingRecord(
                 ref=row.id,
-                model=row.model or "",
-                scope=row.scope or "",
-                batch_key=row.batch_key or "",
-                customer=row.customer_ref or "",
-                dimension=row.dimension_key or "",
+                model=identity["model"],
+                scope=identity["scope"],
+                batch_key=identity["batch_key"],
+                customer=identity["customer_ref"],
+                dimension=identity["dimension_key"],
                 hour=row.hour,
                 quantity=quantity_text(row.quantity),
             )
         )
+    if changes:
+        session.flush()
+        session.execute(update(MeteringRecord), changes)
     return records
 
 
-def _stamp_identity(row: MeteringRecord, names: _Names) -> None:
+def _identity(row: MeteringRecord, names: _Names) -> dict[str, str]:
+    """The identity the row was first sent with, or the customer's at the row's hour."""
+    if row.scope is not None:
+        return {
+            "model": row.model or "",
+            "scope": row.scope,
+            "customer_ref": row.customer_ref or "",
+            "dimension_key": row.dimension_key or "",
+            "batch_key": row.batch_key or "",
+        }
     customer, dimension = names.customers[row.customer_id], names.dimensions[row.dimension_id]
     product = names.products[dimension.product_id]
     identity = identity_for(customer, product, dimension, row.hour)
-    row.model, row.scope = identity.model, identity.scope
-    row.customer_ref, row.dimension_key = identity.customer_ref, identity.dimension_key
-    row.batch_key = identity.batch_key
+    return {
+        "model": identity.model,
+        "scope": identity.scope,
+        "customer_ref": identity.customer_ref,
+        "dimension_key": identity.dimension_key,
+        "batch_key": identity.batch_key,
+    }
 
 
 def _apply(

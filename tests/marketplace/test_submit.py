@@ -81,8 +81,8 @@ class CrashAfterCall:
     def __init__(self, real):
         self.real = real
 
-    def send(self, records, on_results):
-        self.real.send(records, lambda results: None)
+    def send_waves(self, waves, on_results):
+        self.real.send_waves(waves, lambda results: None)
         raise KeyboardInterrupt("killed")
 
 
