@@ -10,7 +10,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any, cast
 
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from core.customers import active_contract
@@ -52,19 +54,37 @@ def _customers(session: Session, rule: AlertRule) -> dict[int | None, Customer]:
     return {c.id: c for c in session.exec(query)}
 
 
+# Only the columns the folding needs: plain rows load several times faster than entities.
+_COLUMNS = [
+    col(column)
+    for column in (
+        HourlyRollup.customer_id,
+        HourlyRollup.dimension_id,
+        HourlyRollup.hour,
+        HourlyRollup.sum,
+        HourlyRollup.count,
+        HourlyRollup.max,
+        HourlyRollup.last,
+        HourlyRollup.last_at,
+    )
+]
+
+
 def _rows(
     session: Session, period: Period, dimension_ids: Iterable[int | None], rule: AlertRule
 ) -> dict[tuple[int, int], list[HourlyRollup]]:
-    query = select(HourlyRollup).where(
+    """(customer, dimension) -> its hourly rows in the period (read-only row tuples)."""
+    query = sa_select(*_COLUMNS).where(
         col(HourlyRollup.dimension_id).in_(list(dimension_ids)),
         col(HourlyRollup.hour) >= period.start,
         col(HourlyRollup.hour) < period.end,
     )
     if rule.customer_id is not None:
-        query = query.where(HourlyRollup.customer_id == rule.customer_id)
+        query = query.where(col(HourlyRollup.customer_id) == rule.customer_id)
     grouped: dict[tuple[int, int], list[HourlyRollup]] = {}
-    for row in session.exec(query):
-        grouped.setdefault((row.customer_id, row.dimension_id), []).append(row)
+    for row in session.execute(query):
+        # The rows carry the attributes summarize() and hour_value() read.
+        grouped.setdefault((row.customer_id, row.dimension_id), []).append(cast(Any, row))
     return grouped
 
 

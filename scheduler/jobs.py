@@ -29,7 +29,7 @@ from core.marketplace.report import SubmitReport
 from core.marketplace.submit import submit_due
 from core.month_close import close_month, month_close_message
 from core.notifier import Message, Notifier
-from core.periods import month_of, previous_month
+from core.periods import hour_floor, month_of, previous_month
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -60,6 +60,7 @@ class Jobs:
     submit_due: Callable[..., SubmitReport] = submit_due
     sync_customers: Callable[..., SyncReport] = sync_from_salesforce
     posted: list[Message] = field(default_factory=list)  # what this process posted, newest last
+    alerts_hour: datetime | None = field(default=None, repr=False)  # last hour alerts ran in
 
     @cached_property
     def metering(self) -> Sender:
@@ -84,8 +85,11 @@ class Jobs:
         )
         if report.failed or report.rejected or report.reuploaded:
             await self.post(report.message())
-        alerts = await self.alerts(now)
-        return f"{report.summary()}; {alerts}"
+        # Rules only change with new usage or a new hour (spikes, a new month): skip otherwise.
+        if report.objects or report.resolved or self.alerts_hour != hour_floor(now):
+            self.alerts_hour = hour_floor(now)
+            return f"{report.summary()}; {await self.alerts(now)}"
+        return f"{report.summary()}; alerts unchanged"
 
     async def alerts(self, now: datetime) -> str:
         messages = await asyncio.to_thread(_evaluate_alerts, self.services.engine, now)
