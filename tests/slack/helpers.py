@@ -34,9 +34,9 @@ async def view_update_for(slack: SlackApiStandIn, view_id: str, timeout: float =
 async def open_form_for(bot: Bot, customer: str) -> dict[str, Any]:
     """`/meter enter CUSTOMER` as an admin: the enter-usage modal once filled in."""
     await bot.says.command(f"enter {customer}")
-    [opened] = await bot.slack.wait_for("views.open")
+    updated = (await bot.slack.wait_for("views.update"))[-1]
+    opened = bot.slack.calls_to("views.open")[-1]
     assert opened.body["trigger_id"].startswith("trigger.")
-    [updated] = await bot.slack.wait_for("views.update")
     view = updated.body["view"]
     assert view["callback_id"] == ids.ENTER_USAGE_VIEW
     return dict(view)
