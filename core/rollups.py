@@ -6,17 +6,54 @@ exact and the same on SQLite (text decimals) and PostgreSQL.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any, Protocol
 
-from sqlmodel import Session, col, select
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col
 
 from core.models import Aggregation, HourlyRollup
 from core.periods import HOUR, Period
 
 ZERO = Decimal(0)
+
+
+class RollupRow(Protocol):
+    """What folding needs of an hourly rollup: a table row or a lighter selected row."""
+
+    @property
+    def customer_id(self) -> int: ...
+    @property
+    def dimension_id(self) -> int: ...
+    @property
+    def hour(self) -> datetime: ...
+    @property
+    def sum(self) -> Decimal: ...
+    @property
+    def count(self) -> int: ...
+    @property
+    def max(self) -> Decimal | None: ...
+    @property
+    def last(self) -> Decimal | None: ...
+    @property
+    def last_at(self) -> datetime | None: ...
+
+
+# Selecting columns rather than whole ORM objects reads a month of rollups several
+# times faster; the rows still carry every attribute folding uses.
+_COLUMNS = (
+    HourlyRollup.customer_id,
+    HourlyRollup.dimension_id,
+    HourlyRollup.hour,
+    HourlyRollup.sum,
+    HourlyRollup.count,
+    HourlyRollup.max,
+    HourlyRollup.last,
+    HourlyRollup.last_at,
+)
 
 
 @dataclass(frozen=True)
@@ -31,7 +68,7 @@ class PeriodUsage:
     hours: int = 0
 
 
-def hour_value(row: HourlyRollup, aggregation: str) -> Decimal:
+def hour_value(row: RollupRow, aggregation: str) -> Decimal:
     """One hour's figure under the dimension's aggregation."""
     if aggregation == Aggregation.AVG:
         return row.sum / row.count if row.count else ZERO
@@ -44,7 +81,7 @@ def hour_value(row: HourlyRollup, aggregation: str) -> Decimal:
     return row.sum
 
 
-def summarize(rows: Iterable[HourlyRollup], period: Period, as_of: datetime | None) -> PeriodUsage:
+def summarize(rows: Iterable[RollupRow], period: Period, as_of: datetime | None) -> PeriodUsage:
     """Fold a period's hourly rows. Empty hours count as zero in the average, over the
     hours that have elapsed by `as_of` (the whole period when `as_of` is None)."""
     rows = sorted(rows, key=lambda r: r.hour)
@@ -80,13 +117,14 @@ def aggregate(usage: PeriodUsage, aggregation: str) -> Decimal:
     }[Aggregation(aggregation)]
 
 
-def _rows(session: Session, period: Period, **match: int) -> list[HourlyRollup]:
-    query = select(HourlyRollup).where(
+def _rows(session: Session, period: Period, **match: int) -> Sequence[RollupRow]:
+    query: Any = sa_select(*_COLUMNS).where(
         col(HourlyRollup.hour) >= period.start, col(HourlyRollup.hour) < period.end
     )
     for name, value in match.items():
         query = query.where(getattr(HourlyRollup, name) == value)
-    return list(session.exec(query).all())
+    rows: Sequence[RollupRow] = session.execute(query).all()
+    return rows
 
 
 def period_usage(
@@ -105,7 +143,7 @@ def usage_by_dimension(
     session: Session, *, customer_id: int, period: Period, as_of: datetime | None = None
 ) -> dict[int, PeriodUsage]:
     """dimension id -> usage, for every dimension the customer used in the period."""
-    grouped: dict[int, list[HourlyRollup]] = {}
+    grouped: dict[int, list[RollupRow]] = {}
     for row in _rows(session, period, customer_id=customer_id):
         grouped.setdefault(row.dimension_id, []).append(row)
     return {dim: summarize(rows, period, as_of) for dim, rows in grouped.items()}
@@ -115,7 +153,7 @@ def usage_for_all(
     session: Session, *, period: Period, as_of: datetime | None = None
 ) -> dict[tuple[int, int], PeriodUsage]:
     """(customer id, dimension id) -> usage, for everything used in the period."""
-    grouped: dict[tuple[int, int], list[HourlyRollup]] = {}
+    grouped: dict[tuple[int, int], list[RollupRow]] = {}
     for row in _rows(session, period):
         grouped.setdefault((row.customer_id, row.dimension_id), []).append(row)
     return {key: summarize(rows, period, as_of) for key, rows in grouped.items()}
