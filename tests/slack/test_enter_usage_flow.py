@@ -19,6 +19,7 @@ from core.models import AuditEvent, LedgerStatus, MeteringRecord
 from core.notifier import RETRY_ACTION
 from tests.fakes.slack_api import check_view
 from tests.slack.conftest import Bot
+from tests.slack.helpers import reply_containing, view_update_for
 from tests.slack.signed import ADMIN, CHANNEL, USER, quantity_values
 
 ACK_BUDGET = 3.0  # Slack's deadline; every acknowledgement must beat it
@@ -51,9 +52,8 @@ async def _open_form(bot: Bot, names: list[str]) -> dict[str, Any]:
     }
     response = await bot.says.click(ids.ENTER_USAGE, str(bot.world.product_id), state=state)
     assert response.status == 200
-    [opened] = await bot.slack.wait_for("views.open")
-    [updated] = await bot.slack.wait_for("views.update")
-    assert updated.body["view_id"] == opened.body.get("view_id", updated.body["view_id"])
+    updated = (await bot.slack.wait_for("views.update"))[-1]
+    assert len(bot.slack.calls_to("views.open")) == 1  # opened at once, filled in after
     return dict(updated.body["view"])
 
 
@@ -96,7 +96,7 @@ async def test_contracts_to_confirmed_send_and_channel_notice(bot: Bot) -> None:
     assert time.monotonic() - started < ACK_BUDGET
     assert (await sent.json())["response_action"] == "update"
 
-    result = await _view_update_for(bot, "VCONFIRM1")
+    result = await view_update_for(bot.slack, "VCONFIRM1")
     assert "accepted" in json.dumps(result) and "not subscribed" in json.dumps(result)
     [notice] = await bot.slack.wait_for("chat.postMessage")
     assert notice.body["channel"] == CHANNEL
@@ -116,7 +116,7 @@ async def test_contracts_to_confirmed_send_and_channel_notice(bot: Bot) -> None:
     # Retry on the notice: refused (and audited) for a non-admin, done for an admin.
     retry = _button(notice.body["blocks"], RETRY_ACTION)
     await bot.says.click(RETRY_ACTION, retry["value"], user=USER)
-    refusal = await _reply_containing(bot, "only meterbot admins")
+    refusal = await reply_containing(bot.slack, "only meterbot admins")
     assert refusal.body["response_type"] == "ephemeral"
     with Session(bot.services.engine) as session:
         audit = session.exec(select(AuditEvent).where(AuditEvent.actor == USER)).all()
@@ -140,26 +140,3 @@ def _button(blocks: list[dict[str, Any]], action_id: str) -> dict[str, Any]:
         for e in b["elements"]
         if e["action_id"] == action_id
     )
-
-
-async def _view_update_for(bot: Bot, view_id: str) -> dict[str, Any]:
-    for _ in range(500):
-        for call in bot.slack.calls_to("views.update"):
-            if call.body["view_id"] == view_id:
-                return dict(call.body["view"])
-        await bot.slack.wait_for("views.update", count=len(bot.slack.calls_to("views.update")))
-        import asyncio
-
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"no views.update for {view_id}")
-
-
-async def _reply_containing(bot: Bot, text: str) -> Any:
-    import asyncio
-
-    for _ in range(500):
-        for call in bot.slack.calls_to("response_url"):
-            if text in json.dumps(call.body).lower():
-                return call
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"no reply containing {text!r}")
