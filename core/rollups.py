@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
@@ -44,7 +44,7 @@ class RollupRow(Protocol):
 
 # Selecting columns rather than whole ORM objects reads a month of rollups several
 # times faster; the rows still carry every attribute folding uses.
-_COLUMNS = (
+_COLUMNS: tuple[Any, ...] = (
     HourlyRollup.customer_id,
     HourlyRollup.dimension_id,
     HourlyRollup.hour,
@@ -123,8 +123,7 @@ def _rows(session: Session, period: Period, **match: int) -> Sequence[RollupRow]
     )
     for name, value in match.items():
         query = query.where(getattr(HourlyRollup, name) == value)
-    rows: Sequence[RollupRow] = session.execute(query).all()
-    return rows
+    return cast(Sequence[RollupRow], session.execute(query).all())
 
 
 def period_usage(
