@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
@@ -18,6 +20,7 @@ from bot.slack import ids
 from bot.slack.deps import SlackDeps, deps_of, refusal
 from bot.slack.views.entry import ConfirmRow, confirm_view
 from core.customers import active_contract
+from core.errors import MeterbotError
 from core.invoices import estimate_charge
 from core.manual_entry import Entry, Key, check_entries
 from core.models import Customer, Dimension, Plan
@@ -85,20 +88,27 @@ async def _confirm_rows(deps: SlackDeps, entries: list[Entry]) -> list[ConfirmRo
         )
 
 
-def _row(session: Session, entry: Entry, now: Any, *, estimate: bool) -> ConfirmRow:
+def _row(session: Session, entry: Entry, now: datetime, *, estimate: bool) -> ConfirmRow:
     customer = session.get(Customer, entry.customer_id)
     dim = session.get(Dimension, entry.dimension_id)
     assert customer is not None and dim is not None  # checked by check_entries
-    charge = None
-    if estimate:
-        charge = estimate_charge(
+    charge = _estimate(session, entry, now) if estimate else None
+    contract = active_contract(session, customer_id=entry.customer_id, at=now)
+    plan = session.get(Plan, contract.plan_id) if contract else None
+    currency = plan.currency if plan else "USD"
+    return ConfirmRow(customer.name, dim.name, dim.unit, entry.quantity, charge, currency)
+
+
+def _estimate(session: Session, entry: Entry, now: datetime) -> Decimal | None:
+    """The extra charge, or None when the plan cannot price it (the send may still go)."""
+    try:
+        return estimate_charge(
             session,
             customer_id=entry.customer_id,
             dimension_id=entry.dimension_id,
             quantity=entry.quantity,
             at=now,
         )
-    contract = active_contract(session, customer_id=entry.customer_id, at=now)
-    plan = session.get(Plan, contract.plan_id) if contract else None
-    currency = plan.currency if plan else "USD"
-    return ConfirmRow(customer.name, dim.name, dim.unit, entry.quantity, charge, currency)
+    except MeterbotError as exc:
+        log.info("no estimate for %s: %s", entry, exc)
+        return None
