@@ -1,46 +1,43 @@
 """Aggregating valid records per (customer, dimension, hour), exactly, in Polars.
 
-A chunk's records become one row per key with sum, count, min, max, the last
-quantity and its time; chunks of one object are combined the same way. Sums are
-Decimal(38, 12) (128-bit integers underneath), so nothing is rounded.
+Records are grouped by their own text (usage id, dimension key, hour) into sum,
+count, min, max, the latest record's quantity and its time; chunks of an object
+are combined the same way, so memory follows the number of keys, not the
+object's size. Only the object's final groups are mapped to ids and parsed to
+datetimes. Sums are Decimal(38, 12) (128-bit integers underneath): exact.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import polars as pl
 
-AGGREGATES = ("sum", "count", "min", "max", "last", "last_at")
+from core.ingest.validate import Validated
+
+ROLLUP_KEY = ("customer_id", "dimension_id", "hour")
+UNMATCHED_KEY = ("usage_id", "dimension_id", "hour")
+TEXT_KEY = ("customer", "dimension", "hour_text")
+VALUES = ("sum", "count", "min", "max", "last", "last_at")
+_TIME = "%Y-%m-%dT%H:%M:%S%.f"
 
 
-def split_by_customer(
-    valid: pl.DataFrame, aliases: dict[str, int]
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(rows of known customers with `customer_id`, rows under unknown usage ids)."""
-    mapped = valid.with_columns(
-        customer_id=pl.col("customer").replace_strict(aliases, default=None, return_dtype=pl.Int64)
-    )
-    known = mapped.filter(pl.col("customer_id").is_not_null())
-    unknown = mapped.filter(pl.col("customer_id").is_null())
-    return known, unknown
+def aggregate(checked: Validated) -> pl.DataFrame:
+    """One row per TEXT_KEY; `last_at` is still the sortable time text.
 
-
-def aggregate(records: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
-    """One row per key: sum, count, min, max, last (the latest record's quantity), last_at.
-
-    On equal timestamps the first record read wins, here and when combining.
-    """
-    return records.group_by(keys).agg(
+    `last` is the quantity of the latest record; on equal times, the first one read."""
+    return checked.valid.group_by(TEXT_KEY).agg(
         pl.col("q").sum().alias("sum"),
         pl.len().cast(pl.Int64).alias("count"),
         pl.col("q").min().alias("min"),
         pl.col("q").max().alias("max"),
-        pl.col("q").get(pl.col("ts").arg_max()).alias("last"),
-        pl.col("ts").max().alias("last_at"),
+        pl.col("q").get(pl.col("ts_key").arg_max()).alias("last"),
+        pl.col("ts_key").max().alias("last_at"),
     )
 
 
 def combine(parts: list[pl.DataFrame], keys: list[str]) -> pl.DataFrame:
-    """Aggregates of several chunks merged into one row per key."""
+    """Aggregates of several chunks (or objects) merged into one row per key."""
     return (
         pl.concat(parts)
         .group_by(keys, maintain_order=True)
@@ -53,3 +50,25 @@ def combine(parts: list[pl.DataFrame], keys: list[str]) -> pl.DataFrame:
             pl.col("last_at").max(),
         )
     )
+
+
+def by_customer(
+    groups: pl.DataFrame,
+    *,
+    hours: dict[str, datetime],
+    dimensions: dict[str, int],
+    aliases: dict[str, int],
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(known customers' aggregates by ROLLUP_KEY, unknown usage ids' by UNMATCHED_KEY)."""
+    groups = groups.with_columns(
+        customer_id=pl.col("customer").replace_strict(aliases, default=None, return_dtype=pl.Int64),
+        dimension_id=pl.col("dimension").replace_strict(dimensions, return_dtype=pl.Int64),
+        hour=pl.col("hour_text").replace_strict(hours, return_dtype=pl.Datetime("us", "UTC")),
+        last_at=pl.col("last_at")
+        .str.strptime(pl.Datetime("us"), _TIME)
+        .dt.replace_time_zone("UTC"),
+    )
+    known = groups.filter(pl.col("customer_id").is_not_null()).select(*ROLLUP_KEY, *VALUES)
+    unknown = groups.filter(pl.col("customer_id").is_null())
+    unknown = unknown.select(pl.col("customer").alias("usage_id"), "dimension_id", "hour", *VALUES)
+    return known, unknown

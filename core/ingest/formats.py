@@ -25,7 +25,7 @@ from core.ingest.parquet import parquet_chunks
 from core.ingest.records import FIELDS, Chunk, canonical, rows_frame
 from core.ingest.sources import OpenedObject
 
-CHUNK_BYTES = 32 * 2**20
+CHUNK_BYTES = 64 * 2**20
 _PIECE_LINES = 2000  # when a chunk has a bad line, Polars retries it in pieces this long
 _FLOAT_SAFE_LEN = 16  # up to 15 significant digits survive a round trip through a float
 

@@ -26,15 +26,15 @@ def line_blocks(stream: BinaryIO, block_bytes: int) -> Iterator[bytes]:
             if carry:
                 yield carry
             return
-        data = carry + block if carry else block
-        cut = data.rfind(b"\n") + 1
+        cut = block.rfind(b"\n") + 1
         if cut == 0:
-            if len(data) > MAX_LINE_BYTES:
+            carry += block
+            if len(carry) > MAX_LINE_BYTES:
                 raise InvalidInput(f"a line longer than {MAX_LINE_BYTES // 2**20} MB")
-            carry = data
             continue
-        yield data[:cut]
-        carry = data[cut:]
+        # One copy: the carried start of a line, then the block up to its last newline.
+        yield b"".join((carry, memoryview(block)[:cut])) if carry or cut < len(block) else block
+        carry = block[cut:]
 
 
 class Lines:

@@ -16,10 +16,9 @@ from typing import Any, BinaryIO
 
 import polars as pl
 
-from core.ingest.aggregate import aggregate, combine, split_by_customer
+from core.ingest.aggregate import TEXT_KEY, aggregate, by_customer, combine
 from core.ingest.formats import read_chunks
 from core.ingest.records import Chunk
-from core.ingest.rollup_writer import ROLLUP_KEY, UNMATCHED_KEY
 from core.ingest.sources import ObjectRef, UsageSource
 from core.ingest.validate import validate
 
@@ -62,42 +61,42 @@ def read_object(
     progress: Progress | None = None,
 ) -> ObjectResult:
     result = ObjectResult()
-    known_parts: list[pl.DataFrame] = []
-    unknown_parts: list[pl.DataFrame] = []
+    parts: list[pl.DataFrame] = []
+    hours: dict[str, datetime] = {}
     opened = source.open(ref)
     counter = _Counting(opened.stream, progress)
     opened.stream = counter  # type: ignore[assignment]
     try:
         for chunk in read_chunks(opened, ref.key, fields=context.fields, chunk_bytes=chunk_bytes):
-            known, unknown = _reduce_chunk(chunk, context, result, quarantine_cap)
-            known_parts += [known] if known.height else []
-            unknown_parts += [unknown] if unknown.height else []
+            checked = validate(
+                chunk.frame, dimensions=context.dimensions, now=context.now, max_age=context.max_age
+            )
+            _quarantine(chunk, checked.rejected, result, quarantine_cap)
+            result.records += checked.valid.height
+            hours |= checked.hours
+            if checked.valid.height:
+                parts.append(aggregate(checked))
     finally:
         opened.close()
     if progress is not None and ref.size > counter.count:
         progress(ref.size - counter.count)
-    if known_parts:
-        result.rollups = combine(known_parts, list(ROLLUP_KEY))
-    if unknown_parts:
-        result.unmatched = combine(unknown_parts, list(UNMATCHED_KEY))
+    if parts:
+        _split(combine(parts, list(TEXT_KEY)), hours, context, result)
     return result
 
 
-def _reduce_chunk(
-    chunk: Chunk, context: Context, result: ObjectResult, cap: int
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    checked = validate(
-        chunk.frame, dimensions=context.dimensions, now=context.now, max_age=context.max_age
+def _split(
+    groups: pl.DataFrame, hours: dict[str, datetime], context: Context, result: ObjectResult
+) -> None:
+    known, unknown = by_customer(
+        groups, hours=hours, dimensions=context.dimensions, aliases=context.aliases
     )
-    _quarantine(chunk, checked.rejected, result, cap)
-    known, unknown = split_by_customer(checked.valid, context.aliases)
-    result.records += checked.valid.height
+    result.rollups = known
     if unknown.height:
-        result.unmatched_records += unknown.height
-        counts = unknown.group_by("customer").len().iter_rows()
+        result.unmatched = unknown
+        result.unmatched_records = int(unknown["count"].sum())
+        counts = unknown.group_by("usage_id").agg(pl.col("count").sum()).iter_rows()
         result.unmatched_ids.update(dict(counts))
-    unknown = unknown.rename({"customer": "usage_id"})
-    return aggregate(known, list(ROLLUP_KEY)), aggregate(unknown, list(UNMATCHED_KEY))
 
 
 def _quarantine(chunk: Chunk, rejected: pl.DataFrame, result: ObjectResult, cap: int) -> None:

@@ -17,9 +17,8 @@ import polars as pl
 from sqlmodel import Session
 
 from core.ingest import rollup_sql
+from core.ingest.aggregate import ROLLUP_KEY, UNMATCHED_KEY
 
-ROLLUP_KEY = ("customer_id", "dimension_id", "hour")
-UNMATCHED_KEY = ("usage_id", "dimension_id", "hour")
 VALUES = ("sum", "count", "min", "max", "last", "last_at")
 
 

@@ -18,8 +18,8 @@ from sqlalchemy import case, select, update
 from sqlmodel import Session, col
 
 from core.customers import alias_map
-from core.ingest.aggregate import combine
-from core.ingest.rollup_writer import ROLLUP_KEY, write_rollups
+from core.ingest.aggregate import ROLLUP_KEY, combine
+from core.ingest.rollup_writer import write_rollups
 from core.ingest.validate import QUANTITY
 from core.models import AuditEvent, UnmatchedUsage
 

@@ -1,9 +1,12 @@
 """Validating records in bulk: each row is usable or gets exactly one quarantine reason.
 
-Vectorised in Polars for the common shapes (ISO 8601 `...Z` timestamps, plain
-decimal quantities); the rare others go through Python on their distinct values.
+Vectorised in Polars. The common timestamp spelling (ISO 8601 UTC, `...Z`) is not
+parsed row by row: a regular expression checks it, its first 13 characters name
+the hour (parsed once per distinct hour), and without the `Z` it sorts like the
+instant it names, which is all the aggregation needs (the latest record per key).
+Only rows near the accepted time range's edges, and other spellings, are parsed.
 Quantities become Decimal(38, 12) (the rollup columns' scale; more digits are
-rounded half-even), parsed from text so no float is involved.
+rounded half-even), cast from text so no float is involved.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from core.ingest.records import FIELDS
 QUANTITY = pl.Decimal(38, 12)
 MAX_AHEAD = timedelta(hours=1)
 DEFAULT_MAX_AGE = timedelta(days=62)
+HOUR_TEXT = "%Y-%m-%dT%H"
+KEY_TEXT = "%Y-%m-%dT%H:%M:%S%.6f"  # how other spellings are rewritten: sorts the same way
 
 # Every reason a line can be quarantined for (reports list them in this order).
 REASONS = (
@@ -34,15 +39,15 @@ REASONS = (
     "reuploaded",
 )
 
-_PLAIN = r"^[0-9]+(\.[0-9]+)?$"
+_ISO_Z = r"^\d{4}-\d{2}-\d{2}T\d{2}:[0-5]\d:[0-5]\d(\.\d{1,9})?Z$"
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
-_ISO_Z = "%Y-%m-%dT%H:%M:%S%.fZ"
 
 
 @dataclass
 class Validated:
-    valid: pl.DataFrame  # line, customer, dimension_id, ts, hour, q
+    valid: pl.DataFrame  # customer, dimension, hour_text, ts_key (sortable time text), q
     rejected: pl.DataFrame  # line, reason
+    hours: dict[str, datetime]  # hour_text -> the hour, for every valid row
 
 
 def validate(
@@ -52,34 +57,30 @@ def validate(
     now: datetime,
     max_age: timedelta = DEFAULT_MAX_AGE,
 ) -> Validated:
+    frame = _time_keys(frame)
+    hours = _hours(frame["hour_text"])
     quantity, quantity_reason = parse_quantities(frame["quantity"])
-    checked = frame.with_columns(
-        ts=parse_timestamps(frame["timestamp"]),
-        q=quantity,
-        q_reason=quantity_reason,
-        dimension_id=pl.col("dimension").replace_strict(
-            dimensions, default=None, return_dtype=pl.Int64
-        ),
-    ).with_columns(reason=_reason(now, max_age))
+    frame = frame.with_columns(q=quantity, q_reason=quantity_reason)
+    frame = _range_flags(frame, now + MAX_AHEAD, now - max_age)
+    checked = frame.with_columns(reason=_reason(list(hours), list(dimensions)))
     rejected = checked.filter(pl.col("reason").is_not_null()).select("line", "reason")
-    valid = checked.filter(pl.col("reason").is_null()).select(
-        "line", "customer", "dimension_id", "ts", pl.col("ts").dt.truncate("1h").alias("hour"), "q"
-    )
-    return Validated(valid, rejected)
+    valid = checked.filter(pl.col("reason").is_null())
+    valid = valid.select("customer", "dimension", "hour_text", "ts_key", "q")
+    return Validated(valid, rejected, {h: t for h, t in hours.items() if t is not None})
 
 
-def _reason(now: datetime, max_age: timedelta) -> pl.Expr:
+def _reason(hours: list[str], dimensions: list[str]) -> pl.Expr:
     missing = pl.any_horizontal(pl.col(name).is_null() for name in FIELDS)
     return (
         pl.when(missing)
         .then(pl.lit("missing_field"))
-        .when(pl.col("ts").is_null())
+        .when(~pl.col("hour_text").is_in(hours).fill_null(False))
         .then(pl.lit("bad_timestamp"))
-        .when(pl.col("ts") > now + MAX_AHEAD)
+        .when(pl.col("future"))
         .then(pl.lit("future_timestamp"))
-        .when(pl.col("ts") < now - max_age)
+        .when(pl.col("old"))
         .then(pl.lit("too_old"))
-        .when(pl.col("dimension_id").is_null())
+        .when(~pl.col("dimension").is_in(dimensions))
         .then(pl.lit("unknown_dimension"))
         .when(pl.col("q_reason").is_not_null())
         .then(pl.col("q_reason"))
@@ -88,26 +89,70 @@ def _reason(now: datetime, max_age: timedelta) -> pl.Expr:
     )
 
 
+def _time_keys(frame: pl.DataFrame) -> pl.DataFrame:
+    """`hour_text` and `ts_key` for every row (null where the timestamp is unreadable)."""
+    text = pl.col("timestamp")
+    fast = text.str.contains(_ISO_Z)
+    keyed = frame.with_columns(
+        hour_text=text.str.slice(0, 13), ts_key=text.str.strip_suffix("Z"), fast=fast
+    )
+    slow = keyed.filter(pl.col("fast").not_() & text.is_not_null())
+    if slow.is_empty():
+        return keyed.drop("fast")
+    moments = parse_timestamps(slow["timestamp"])
+    slow = slow.with_columns(
+        hour_text=moments.dt.strftime(HOUR_TEXT), ts_key=moments.dt.strftime(KEY_TEXT)
+    )
+    rest = keyed.filter(pl.col("fast") | text.is_null())
+    return pl.concat([rest, slow]).drop("fast")
+
+
+def _hours(hour_text: pl.Series) -> dict[str, datetime | None]:
+    """Each distinct hour once (a 13th month or a 25th hour is no hour)."""
+    hours: dict[str, datetime | None] = {}
+    for text in hour_text.drop_nulls().unique().to_list():
+        try:
+            hours[text] = datetime.strptime(text, HOUR_TEXT).replace(tzinfo=UTC)
+        except ValueError:
+            hours[text] = None
+    return hours
+
+
+def _range_flags(frame: pl.DataFrame, latest: datetime, earliest: datetime) -> pl.DataFrame:
+    """`future` / `old` flags; only rows in the edge hours are parsed to the microsecond."""
+    hour_text = pl.col("hour_text")
+    edge = (hour_text >= f"{latest:{HOUR_TEXT}}") | (hour_text <= f"{earliest:{HOUR_TEXT}}")
+    flagged = frame.with_columns(
+        future=pl.lit(False), old=pl.lit(False), edge=edge.fill_null(False)
+    )
+    near = flagged.filter(pl.col("edge"))
+    if near.is_empty():
+        return flagged.drop("edge")
+    moment = pl.col("ts_key").str.strptime(pl.Datetime("us"), "%Y-%m-%dT%H:%M:%S%.f", strict=False)
+    moment = moment.dt.replace_time_zone("UTC")
+    near = near.with_columns(
+        future=(moment > latest).fill_null(False), old=(moment < earliest).fill_null(False)
+    )
+    return pl.concat([flagged.filter(~pl.col("edge")), near]).drop("edge")
+
+
 def parse_quantities(text: pl.Series) -> tuple[pl.Series, pl.Series]:
     """(Decimal quantities, reason) from text: plain decimals in bulk, the rest one by one."""
-    text = text.str.strip_chars()
-    plain = text.str.contains(_PLAIN)
-    odd = text.filter(~plain & text.is_not_null()).unique().to_list()
-    if not odd:
-        no_reason = pl.Series("q_reason", [None] * len(text), dtype=pl.String)
-        return text.cast(QUANTITY, strict=False), no_reason
-    parsed = {value: _odd_quantity(value) for value in odd}
-    normal = {value: plain_text for value, (plain_text, _) in parsed.items()}
+    quantity = text.cast(QUANTITY, strict=False)
+    odd = text.filter((quantity.is_null() | (quantity < 0)) & text.is_not_null())
+    if odd.is_empty():
+        return quantity, pl.Series("q_reason", [None] * len(text), dtype=pl.String)
+    parsed = {value: _odd_quantity(value) for value in odd.unique().to_list()}
+    normal = {value: plain for value, (plain, _) in parsed.items()}
     reasons = {value: reason for value, (_, reason) in parsed.items()}
-    fixed = pl.select(
-        pl.when(plain).then(text).otherwise(text.replace_strict(normal, default=None))
-    ).to_series()
+    fixed = text.replace_strict(normal, default=text, return_dtype=pl.String)
     reason = text.replace_strict(reasons, default=None, return_dtype=pl.String)
     return fixed.cast(QUANTITY, strict=False), reason.alias("q_reason")
 
 
 def _odd_quantity(value: str) -> tuple[str | None, str | None]:
-    """An exponent or a sign: its plain text, or why it is not a usable quantity."""
+    """A quantity Polars would not read, or a negative one: its plain text, or why not."""
+    value = value.strip()
     if not _NUMBER.match(value):
         return None, "non_numeric_quantity"
     try:
@@ -120,14 +165,13 @@ def _odd_quantity(value: str) -> tuple[str | None, str | None]:
 
 
 def parse_timestamps(text: pl.Series) -> pl.Series:
-    """UTC datetimes; null where the text is no timestamp. `...Z` in bulk, others by value."""
-    parsed = text.str.strptime(pl.Datetime("us"), _ISO_Z, strict=False, cache=False)
+    """UTC datetimes from other spellings: ISO 8601 with an offset or a space, Unix time."""
+    parsed = text.str.strptime(pl.Datetime("us"), "%Y-%m-%dT%H:%M:%S%.fZ", strict=False)
     parsed = parsed.dt.replace_time_zone("UTC")
     failed = text.filter(parsed.is_null() & text.is_not_null())
     if failed.is_empty():
         return parsed
-    others = failed.unique().to_list()
-    moments = {value: _odd_timestamp(value) for value in others}
+    moments = {value: _odd_timestamp(value) for value in failed.unique().to_list()}
     fallback = text.replace_strict(moments, default=None, return_dtype=pl.Datetime("us", "UTC"))
     return parsed.fill_null(fallback)
 
