@@ -28,12 +28,12 @@ from sqlmodel import Session, SQLModel, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.db import make_engine  # noqa: E402
-from core.marketplace.client import MeteringClient  # noqa: E402
-from core.marketplace.submit import submit_due  # noqa: E402
-from core.models import Customer, Dimension, HourlyRollup, MeteringRecord, Product  # noqa: E402
-from core.models.ledger import MeteringState  # noqa: E402
-from tests.fakes.marketplace import MarketplaceStandIn  # noqa: E402
+from core.db import make_engine
+from core.marketplace.client import MeteringClient
+from core.marketplace.submit import submit_due
+from core.models import Customer, Dimension, HourlyRollup, MeteringRecord, Product
+from core.models.ledger import MeteringState
+from tests.fakes.marketplace import MarketplaceStandIn
 
 CODE = "prod-bench"
 DIMENSIONS = ["storage_tb", "api_calls", "cpu_hours", "users", "egress_gb"]
@@ -120,8 +120,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=8)
     args = parser.parse_args()
     due = args.customers * len(DIMENSIONS)
-    print(f"{due} records due for {HOUR:%Y-%m-%d %H:00}Z; stand-in {args.latency * 1000:.0f} ms "
-          f"a call, throttling above {args.quota} calls/s; floor {due / 25 / args.quota:.0f} s")  # fmt: skip
+    floor = due / 25 / args.quota
+    print(
+        f"{due} records due for {HOUR:%Y-%m-%d %H:00}Z; stand-in {args.latency * 1000:.0f} ms "
+        f"a call, throttling above {args.quota} calls/s; quota floor {floor:.0f} s"
+    )
     fast = run("meterbot", args.workers, args)
     slow = run("sequential", 1, args)
     print(f"meterbot is {slow['wall'] / fast['wall']:.2f}x the sequential sender")

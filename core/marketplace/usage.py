@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import cast
 
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from core.models import Aggregation, Dimension, HourlyRollup, RatingPeriod
@@ -48,8 +50,17 @@ def hourly_values(
     hourly = [d for d, dim in dimensions.items() if dim.rating_period == RatingPeriod.HOUR]
     if not hourly:
         return {}
-    rows = session.exec(
-        select(HourlyRollup).where(
+    # Plain rows, not ORM objects: a pass reads up to LOOKBACK hours of every customer.
+    rows = session.execute(
+        sa_select(
+            col(HourlyRollup.customer_id),
+            col(HourlyRollup.dimension_id),
+            col(HourlyRollup.hour),
+            col(HourlyRollup.sum),
+            col(HourlyRollup.count),
+            col(HourlyRollup.max),
+            col(HourlyRollup.last),
+        ).where(
             col(HourlyRollup.dimension_id).in_(hourly),
             col(HourlyRollup.hour) >= since,
             col(HourlyRollup.hour) < until,
@@ -58,9 +69,8 @@ def hourly_values(
     values = {}
     for row in rows:
         dimension = dimensions[row.dimension_id]
-        values[(row.customer_id, row.dimension_id, row.hour)] = in_units(
-            hour_value(row, dimension.aggregation), dimension
-        )
+        figure = hour_value(cast(HourlyRollup, row), dimension.aggregation)
+        values[(row.customer_id, row.dimension_id, row.hour)] = in_units(figure, dimension)
     return values
 
 
