@@ -87,14 +87,14 @@ def run(label: str, workers: int, args: argparse.Namespace) -> dict[str, float]:
         started = time.monotonic()
         report = submit_due(engine, client=client, now=NOW)  # type: ignore[arg-type]
         wall = time.monotonic() - started
+        records = len(report.outcomes)
+        print(
+            f"{label:<11} calls {report.calls:>4}  throttles {report.throttles:>3}  "
+            f"records {records:>6}  {records / wall:>6.0f} records/s  wall {wall:6.1f} s  "
+            f"(sending {report.seconds:5.1f} s)"
+        )
         check(report, mp, engine, expected)
         engine.dispose()  # type: ignore[attr-defined]
-    records = len(report.outcomes)
-    print(
-        f"{label:<11} calls {report.calls:>4}  throttles {report.throttles:>3}  "
-        f"records {records:>6}  {records / wall:>6.0f} records/s  wall {wall:6.1f} s  "
-        f"(sending {report.seconds:5.1f} s)"
-    )
     return {"wall": wall, "records": records}
 
 
