@@ -20,7 +20,7 @@ from typing import BinaryIO
 import polars as pl
 
 from core.ingest.csvrows import csv_chunk
-from core.ingest.lines import Lines, line_blocks
+from core.ingest.lines import Lines, line_blocks, prefetched
 from core.ingest.parquet import parquet_chunks
 from core.ingest.records import FIELDS, Chunk, canonical, rows_frame
 from core.ingest.sources import OpenedObject
@@ -75,7 +75,7 @@ def read_chunks(
         yield from _csv_chunks(stream, fields, chunk_bytes)
     else:
         first = 1
-        for block in line_blocks(stream, chunk_bytes):
+        for block in prefetched(line_blocks(stream, chunk_bytes)):
             lines = Lines(block, first)
             yield _jsonl_chunk(lines, fields)
             first += lines.count
@@ -156,7 +156,7 @@ def _exact_quantities(frame: pl.DataFrame, lines: Lines, fields: Mapping[str, st
 def _csv_chunks(stream: BinaryIO, fields: Mapping[str, str], chunk_bytes: int) -> Iterator[Chunk]:
     header: bytes | None = None
     first = 2
-    for block in line_blocks(stream, chunk_bytes):
+    for block in prefetched(line_blocks(stream, chunk_bytes)):
         if header is None:
             cut = block.find(b"\n") + 1 or len(block)
             header, block = block[:cut], block[cut:]

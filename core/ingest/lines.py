@@ -7,7 +7,9 @@ a block into Python lines is done only when needed (a chunk with rejections).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Sequence
+from queue import Full, Queue
 from typing import BinaryIO
 
 import polars as pl
@@ -35,6 +37,44 @@ def line_blocks(stream: BinaryIO, block_bytes: int) -> Iterator[bytes]:
         # One copy: the carried start of a line, then the block up to its last newline.
         yield b"".join((carry, memoryview(block)[:cut])) if carry or cut < len(block) else block
         carry = block[cut:]
+
+
+def prefetched(blocks: Iterator[bytes]) -> Iterator[bytes]:
+    """`blocks`, the next one read (and decompressed) in a thread while this one is parsed.
+
+    Polars releases the GIL, so reading ahead overlaps I/O and gzip with parsing; at
+    most two blocks wait in memory. The reader stops when the consumer does."""
+    queue: Queue[bytes | BaseException | None] = Queue(maxsize=1)
+    stop = threading.Event()
+
+    def fill() -> None:
+        try:
+            for block in blocks:
+                if not _offer(queue, block, stop):
+                    return
+            _offer(queue, None, stop)
+        except BaseException as exc:  # handed to the consumer and raised there
+            _offer(queue, exc, stop)
+
+    threading.Thread(target=fill, name="ingest-read-ahead", daemon=True).start()
+    try:
+        while (item := queue.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+
+
+def _offer(queue: Queue[bytes | BaseException | None], item: object, stop: threading.Event) -> bool:
+    """Put `item` unless the consumer has gone (False then)."""
+    while not stop.is_set():
+        try:
+            queue.put(item, timeout=0.1)  # type: ignore[arg-type]
+            return True
+        except Full:
+            continue
+    return False
 
 
 class Lines:

@@ -109,7 +109,14 @@ def rollup_rows(engine: Engine) -> dict[tuple[int, int, datetime], tuple]:
     with Session(engine) as session:
         rows = session.exec(select(HourlyRollup)).all()
         return {
-            (r.customer_id, r.dimension_id, r.hour): (r.sum, r.count, r.min, r.max, r.last, r.last_at)
+            (r.customer_id, r.dimension_id, r.hour): (
+                r.sum,
+                r.count,
+                r.min,
+                r.max,
+                r.last,
+                r.last_at,
+            )
             for r in rows
         }
 
@@ -120,9 +127,16 @@ def expected_rows(paths: list[Path], catalog: Catalog) -> dict[tuple[int, int, d
     for path in paths:
         for line in path.read_text().splitlines():
             record = json.loads(line, parse_float=Decimal)
-            quantity, moment = Decimal(record["quantity"]), datetime.fromisoformat(record["timestamp"])
+            quantity, moment = (
+                Decimal(record["quantity"]),
+                datetime.fromisoformat(record["timestamp"]),
+            )
             hour = moment.replace(minute=0, second=0, microsecond=0)
-            key = (catalog.customers[record["customer"]], catalog.dimensions[record["dimension"]], hour)
+            key = (
+                catalog.customers[record["customer"]],
+                catalog.dimensions[record["dimension"]],
+                hour,
+            )
             if key not in rows:
                 rows[key] = (quantity, 1, quantity, quantity, quantity, moment)
                 continue

@@ -30,7 +30,7 @@ def test_two_workers_count_each_object_once(postgres_url: str, tmp_path: Path) -
         catalog = make_catalog(engine, USAGE_IDS)
         paths = write_usage_files(
             tmp_path,
-            usage_ids=USAGE_IDS + ["acct-x"],
+            usage_ids=[*USAGE_IDS, "acct-x"],
             dimensions=DIMENSIONS,
             start=START,
             hours=16,

@@ -24,7 +24,7 @@ from tests.ingest.conftest import (
     run_pass,
 )
 
-BAD = '{"timestamp": "2026-11-22T01:00:00Z", "customer": "acct-0001", "dimension": "users", "quantity": -1}\n'
+BAD = '{"timestamp": "2026-11-22T01:00:00Z", "customer": "acct-0001", "dimension": "users", "quantity": -1}\n'  # noqa: E501
 
 
 def _crash_on_quarantine(engine: Engine) -> None:
@@ -33,18 +33,18 @@ def _crash_on_quarantine(engine: Engine) -> None:
         if engine.dialect.name == "sqlite":
             conn.execute(
                 text(
-                    "CREATE TRIGGER crash BEFORE INSERT ON quarantinedline BEGIN SELECT RAISE(ABORT, 'injected crash'); END"
+                    "CREATE TRIGGER crash BEFORE INSERT ON quarantinedline BEGIN SELECT RAISE(ABORT, 'injected crash'); END"  # noqa: E501
                 )
             )
         else:
             conn.execute(
                 text(
-                    "CREATE FUNCTION crash() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'injected crash'; END $$ LANGUAGE plpgsql"
+                    "CREATE FUNCTION crash() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'injected crash'; END $$ LANGUAGE plpgsql"  # noqa: E501
                 )
             )
             conn.execute(
                 text(
-                    "CREATE TRIGGER crash BEFORE INSERT ON quarantinedline FOR EACH ROW EXECUTE FUNCTION crash()"
+                    "CREATE TRIGGER crash BEFORE INSERT ON quarantinedline FOR EACH ROW EXECUTE FUNCTION crash()"  # noqa: E501
                 )
             )
 
@@ -122,3 +122,19 @@ def test_a_reuploaded_object_is_reported_and_not_counted_again(
         [note] = session.exec(select(QuarantinedLine)).all()
     assert statuses == ["done", "reuploaded"] and note.reason == "reuploaded"
     assert run_pass(engine, usage, now=NOW + timedelta(minutes=9)).reuploaded == []
+
+
+def test_a_damaged_object_fails_whole_and_is_reported(engine: Engine, catalog, usage: Path) -> None:
+    paths = write_usage_files(
+        usage, usage_ids=USAGE_IDS, dimensions=DIMENSIONS, start=START, hours=2, gzip=True
+    )
+    whole = paths[1].read_bytes()
+    paths[1].write_bytes(whole[: len(whole) // 2])  # cut off mid-stream
+    report = run_pass(engine, usage, chunk_bytes=4096)
+    assert report.objects == 1 and [key for key, _ in report.failed] == [
+        "2026/11/22/01/usage-0000.jsonl.gz"
+    ]
+    assert "failed 2026/11/22/01/usage-0000.jsonl.gz: EOFError" in report.as_text()
+    totals = rollup_totals(engine)  # the intact hour only
+    assert {hour.hour for _, _, hour in totals} == {0}
+    assert sum(count for _, count in totals.values()) == 1000

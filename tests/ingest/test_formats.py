@@ -81,10 +81,10 @@ def test_a_field_mapping_reads_records_with_other_names(
 
 def test_quantities_never_pass_through_a_float(engine: Engine, catalog, usage: Path) -> None:
     (usage / "u.jsonl").write_text(
-        '{"timestamp": "2026-11-22T01:00:00Z", "customer": "acct-0001", "dimension": "users", "quantity": 0.1}\n'
-        '{"timestamp": "2026-11-22T01:00:01Z", "customer": "acct-0001", "dimension": "users", "quantity": 0.2}\n'
-        '{"timestamp": "2026-11-22T01:00:02Z", "customer": "acct-0001", "dimension": "users", "quantity": 12345678901234.123456789}\n'
-        '{"timestamp": "2026-11-22T01:00:03Z", "customer": "acct-0001", "dimension": "users", "quantity": "1e3"}\n'
+        '{"timestamp": "2026-11-22T01:00:00Z", "customer": "acct-0001", "dimension": "users", "quantity": 0.1}\n'  # noqa: E501
+        '{"timestamp": "2026-11-22T01:00:01Z", "customer": "acct-0001", "dimension": "users", "quantity": 0.2}\n'  # noqa: E501
+        '{"timestamp": "2026-11-22T01:00:02Z", "customer": "acct-0001", "dimension": "users", "quantity": 12345678901234.123456789}\n'  # noqa: E501
+        '{"timestamp": "2026-11-22T01:00:03Z", "customer": "acct-0001", "dimension": "users", "quantity": "1e3"}\n'  # noqa: E501
     )
     run_pass(engine, usage)
     [(total, count)] = rollup_totals(engine).values()

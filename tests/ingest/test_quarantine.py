@@ -10,10 +10,10 @@ from sqlmodel import Session, select
 from core.models import IngestedObject, QuarantinedLine
 from tests.ingest.conftest import rollup_totals, run_pass
 
-GOOD = '{"timestamp": "2026-11-22T01:00:00Z", "customer": "acct-0001", "dimension": "users", "quantity": 2}'
+GOOD = '{"timestamp": "2026-11-22T01:00:00Z", "customer": "acct-0001", "dimension": "users", "quantity": 2}'  # noqa: E501
 LINES = {
     "malformed": '{"timestamp": "2026-11-22T01:00:00Z", "customer": ',
-    "missing_field": '{"timestamp": "2026-11-22T01:00:00Z", "customer": "acct-0001", "dimension": "users"}',
+    "missing_field": '{"timestamp": "2026-11-22T01:00:00Z", "customer": "acct-0001", "dimension": "users"}',  # noqa: E501
     "negative_quantity": GOOD.replace('"quantity": 2', '"quantity": -2'),
     "non_numeric_quantity": GOOD.replace('"quantity": 2', '"quantity": "lots"'),
     "unknown_dimension": GOOD.replace('"users"', '"teleports"'),
@@ -39,7 +39,7 @@ def test_every_reason_is_kept_counted_and_reported(engine: Engine, catalog, usag
         assert kept[(number, reason)] == text
     assert kept[(11, "malformed")] == "[1, 2]"
     assert stored.reasons == report.reasons and stored.rejected == report.rejected
-    [(total, count)] = rollup_totals(engine).values()
+    [(_total, count)] = rollup_totals(engine).values()
     assert count == 2
 
 

@@ -18,7 +18,7 @@ from core.ingest.sources import open_source
 from core.ingest.synthetic import write_usage_files
 from tests.ingest.conftest import DIMENSIONS, NOW, START, USAGE_IDS, expected_totals, rollup_totals
 
-LINE = b'{"timestamp": "2026-11-22T00:30:00Z", "customer": "acct-0001", "dimension": "users", "quantity": 4}\n'
+LINE = b'{"timestamp": "2026-11-22T00:30:00Z", "customer": "acct-0001", "dimension": "users", "quantity": 4}\n'  # noqa: E501
 
 
 @pytest.fixture

@@ -48,7 +48,7 @@ def test_unmatched_usage_moves_to_the_customer_once(engine: Engine, usage: Path)
 
 def test_a_pass_resolves_first_then_merges_later_usage(engine: Engine, usage: Path) -> None:
     make_catalog(engine, [])
-    line = '{"timestamp": "2026-11-22T01:%02d:00Z", "customer": "c-9", "dimension": "users", "quantity": 1.5}\n'
+    line = '{"timestamp": "2026-11-22T01:%02d:00Z", "customer": "c-9", "dimension": "users", "quantity": 1.5}\n'  # noqa: E501
     (usage / "a.jsonl").write_text(line % 1)
     run_pass(engine, usage)
     with Session(engine) as session:
