@@ -42,7 +42,7 @@ KEY = "2026/11/22/usage-big.jsonl"
 
 def generate(path: Path, megabytes: int) -> int:
     """About `megabytes` MB of records, written in slices so memory stays small; rows written."""
-    rows_per_slice, written, rows = 500_000, 0, 0
+    rows_per_slice, written, rows = 100_000, 0, 0
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as out:
         while written < megabytes * 1_000_000:

@@ -23,6 +23,7 @@ from core.ingest.sources import ObjectRef, UsageSource
 from core.ingest.validate import validate
 
 Progress = Callable[[int], None]
+_COMBINE_EVERY = 4
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,8 @@ def read_object(
             hours |= checked.hours
             if checked.valid.height:
                 parts.append(aggregate(checked))
+            if len(parts) >= _COMBINE_EVERY:  # keep memory to about one row per key
+                parts = [combine(parts, list(TEXT_KEY))]
     finally:
         opened.close()
     if progress is not None and ref.size > counter.count:
