@@ -27,7 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -128,6 +128,27 @@ def case_meterbot(path: Path, url: str | None, work: Path) -> dict[str, float]:
     return {"seconds": seconds, "records": report.records}
 
 
+def case_no_db(path: Path) -> dict[str, float]:
+    """meterbot's reading, validation and aggregation of the object, without the database."""
+    from core.ingest.formats import CHUNK_BYTES
+    from core.ingest.objects import Context, read_object
+    from core.ingest.records import default_fields
+    from core.ingest.sources import LocalSource
+
+    source = LocalSource(path.parent)
+    [ref] = source.discover(now=datetime(2026, 11, 23, tzinfo=UTC))
+    context = Context(
+        dimensions={key: i for i, key in enumerate(DIMENSIONS, start=1)},
+        aliases={f"acct-{i:04d}": i + 1 for i in range(CUSTOMERS)},
+        fields=default_fields(),
+        now=datetime(2026, 11, 23, tzinfo=UTC),
+        max_age=timedelta(days=62),
+    )
+    started = time.perf_counter()
+    result = read_object(source, ref, context, chunk_bytes=CHUNK_BYTES, quarantine_cap=10_000)
+    return {"seconds": time.perf_counter() - started, "records": result.records}
+
+
 def case_naive(path: Path) -> dict[str, float]:
     started = time.perf_counter()
     totals: dict[tuple[str, str, str], float] = {}
@@ -158,6 +179,8 @@ def child(case: str, path: Path, work: Path) -> None:
         result = case_meterbot(path, None, work)
     elif case == "s3":
         result = case_meterbot(path, "s3://bench/usage/", work)
+    elif case == "no-db":
+        result = case_no_db(path)
     elif case == "naive":
         result = case_naive(path)
     else:
@@ -234,7 +257,13 @@ def main() -> None:
         )
         server, env["BENCH_S3"] = start_s3(path)
         results = {}
-        for case, runs in (("local", args.runs), ("s3", 1), ("naive", 1), ("ceiling", args.runs)):
+        for case, runs in (
+            ("local", args.runs),
+            ("s3", 1),
+            ("naive", 1),
+            ("ceiling", args.runs),
+            ("no-db", args.runs),
+        ):
             measured = [run_case(case, path, env) for _ in range(runs)]
             results[case] = {
                 "seconds": statistics.median(m["seconds"] for m in measured),
@@ -261,6 +290,7 @@ def _table(results: dict[str, dict[str, float]], size: int) -> None:
         "s3": "2 meterbot S3 (moto) -> SQLite",
         "naive": "3 naive json.loads loop",
         "ceiling": "4 ceiling: Polars group_by",
+        "no-db": "(1) without the database",
     }
     print(f"{'case':34} {'MB/s':>8} {'records/s':>12} {'peak MB':>9} {'runs':>5}")
     for case, result in results.items():

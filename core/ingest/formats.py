@@ -159,7 +159,7 @@ def _csv_chunks(stream: BinaryIO, fields: Mapping[str, str], chunk_bytes: int) -
     for block in prefetched(line_blocks(stream, chunk_bytes)):
         if header is None:
             cut = block.find(b"\n") + 1 or len(block)
-            header, block = block[:cut], block[cut:]
+            header, block = block[:cut].removeprefix(b"\xef\xbb\xbf"), block[cut:]
             if not block:
                 continue
         lines = Lines(block, first)

@@ -24,6 +24,7 @@ _DECIMALS = ("sum", "min", "max", "last")
 _SQLITE_TIME = "%Y-%m-%d %H:%M:%S%.6f"  # how SQLAlchemy stores a UTC datetime on SQLite
 _PG_TIME = "%Y-%m-%dT%H:%M:%S%.6f+00:00"
 _READ_TIME = "%Y-%m-%d %H:%M:%S%.f"
+_SQLITE_IN_LIMIT = 5000
 _PG_TYPES = {
     "customer_id": "bigint",
     "dimension_id": "bigint",
@@ -67,7 +68,12 @@ def _sqlite_insert_new(session: Session, target: Target, frame: pl.DataFrame) ->
         _SQLITE_TIME,
     )
     low, high = span.row(0)
-    stored = _read(session, target, "WHERE hour >= ? AND hour <= ?", (low, high))
+    where, params = "WHERE hour >= ? AND hour <= ?", [low, high]
+    owners = frame[target.keys[0]].unique().to_list()
+    if len(owners) <= _SQLITE_IN_LIMIT:  # read only these customers' rows of those hours
+        where += f" AND {target.keys[0]} IN ({', '.join('?' for _ in owners)})"
+        params += owners
+    stored = _read(session, target, where, tuple(params))
     stored = stored.join(frame.select(target.keys), on=list(target.keys), how="semi")
     new = frame.join(stored.select(target.keys), on=list(target.keys), how="anti")
     if not new.is_empty():

@@ -40,6 +40,7 @@ REASONS = (
 )
 
 _ISO_Z = r"^\d{4}-\d{2}-\d{2}T\d{2}:[0-5]\d:[0-5]\d(\.\d{1,9})?Z$"
+_ISO_OFFSET = "%Y-%m-%dT%H:%M:%S%.f%#z"
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
 
@@ -63,9 +64,14 @@ def validate(
     frame = frame.with_columns(q=quantity, q_reason=quantity_reason)
     frame = _range_flags(frame, now + MAX_AHEAD, now - max_age)
     checked = frame.with_columns(reason=_reason(list(hours), list(dimensions)))
-    rejected = checked.filter(pl.col("reason").is_not_null()).select("line", "reason")
-    valid = checked.filter(pl.col("reason").is_null())
-    valid = valid.select("customer", "dimension", "hour_text", "ts_key", "q")
+    # Select before filtering: a filter copies every column it is given.
+    valid = checked.select("customer", "dimension", "hour_text", "ts_key", "q")
+    rejected = checked.select("line", "reason")
+    if checked["reason"].null_count() < checked.height:
+        valid = valid.filter(checked["reason"].is_null())
+        rejected = rejected.filter(pl.col("reason").is_not_null())
+    else:
+        rejected = rejected.clear()
     return Validated(valid, rejected, {h: t for h, t in hours.items() if t is not None})
 
 
@@ -166,8 +172,8 @@ def _odd_quantity(value: str) -> tuple[str | None, str | None]:
 
 def parse_timestamps(text: pl.Series) -> pl.Series:
     """UTC datetimes from other spellings: ISO 8601 with an offset or a space, Unix time."""
-    parsed = text.str.strptime(pl.Datetime("us"), "%Y-%m-%dT%H:%M:%S%.fZ", strict=False)
-    parsed = parsed.dt.replace_time_zone("UTC")
+    # ISO 8601 with a numeric offset in bulk; Python only for what is left.
+    parsed = text.str.to_datetime(_ISO_OFFSET, strict=False, time_zone="UTC", time_unit="us")
     failed = text.filter(parsed.is_null() & text.is_not_null())
     if failed.is_empty():
         return parsed
