@@ -23,6 +23,9 @@ AWS_CONFIG = Config(
     read_timeout=30,
     retries={"max_attempts": 5, "mode": "adaptive"},
 )
+# The metering client retries, rate-limits and counts throttles itself
+# (core.marketplace.client); botocore retrying underneath would multiply attempts.
+METERING_CONFIG = Config(connect_timeout=5, read_timeout=30, retries={"total_max_attempts": 1})
 
 
 @dataclass
@@ -44,7 +47,7 @@ class Services:
     def marketplace(self) -> Any:
         """The Marketplace Metering client (AWS_ENDPOINT_URL_MARKETPLACE_METERING honoured)."""
         return boto3.client(
-            "meteringmarketplace", region_name=self.settings.aws_region, config=AWS_CONFIG
+            "meteringmarketplace", region_name=self.settings.aws_region, config=METERING_CONFIG
         )
 
     def close(self) -> None:

@@ -40,6 +40,8 @@ class Settings(BaseSettings):
         "dry-run", validation_alias=_env("METERBOT_MARKETPLACE")
     )
     plans_file: str | None = Field(None, validation_alias=_env("METERBOT_PLANS_FILE"))
+    # AWS recommends an hourly zero record for subscribed customers with no usage.
+    heartbeat: bool = Field(True, validation_alias=_env("METERBOT_HEARTBEAT"))
 
     slack_bot_token: SecretStr | None = Field(None, validation_alias=_env("SLACK_BOT_TOKEN"))
     slack_signing_secret: SecretStr | None = Field(

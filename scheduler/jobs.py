@@ -106,7 +106,7 @@ class Jobs:
         return report.message().summary
 
     async def submit(self, now: datetime) -> str:
-        return await self._submit(now, heartbeat=True)
+        return await self._submit(now, heartbeat=self.services.settings.heartbeat)
 
     async def retry(self, now: datetime) -> str:
         """The mid-hour pass: what failed transiently or arrived late goes out now."""

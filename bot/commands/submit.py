@@ -33,8 +33,12 @@ def sender_for(services: Services, *, dry_run: bool = False) -> Sender:
 
 def run(args: argparse.Namespace, services: Services) -> int:
     client = sender_for(services, dry_run=args.dry_run)
-    heartbeat = bool(getattr(services.settings, "marketplace_heartbeat", True))
-    report = submit_due(services.engine, client=client, now=datetime.now(UTC), heartbeat=heartbeat)
+    report = submit_due(
+        services.engine,
+        client=client,
+        now=datetime.now(UTC),
+        heartbeat=services.settings.heartbeat,
+    )
     print(report.as_text())
     if report.problems and not report.dry_run:
         print(
