@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 import polars as pl
 
@@ -63,16 +64,30 @@ def validate(
     quantity, quantity_reason = parse_quantities(frame["quantity"])
     frame = frame.with_columns(q=quantity, q_reason=quantity_reason)
     frame = _range_flags(frame, now + MAX_AHEAD, now - max_age)
-    checked = frame.with_columns(reason=_reason(list(hours), list(dimensions)))
-    # Select before filtering: a filter copies every column it is given.
+    good = _usable(list(hours), list(dimensions))
+    checked = frame.with_columns(good=good)
+    # Select before filtering (a filter copies every column it is given), and name
+    # reasons only for the rejected rows: most chunks have none.
     valid = checked.select("customer", "dimension", "hour_text", "ts_key", "q")
-    rejected = checked.select("line", "reason")
-    if checked["reason"].null_count() < checked.height:
-        valid = valid.filter(checked["reason"].is_null())
-        rejected = rejected.filter(pl.col("reason").is_not_null())
+    if checked["good"].all():
+        rejected = pl.DataFrame(schema={"line": pl.Int64, "reason": pl.String})
     else:
-        rejected = rejected.clear()
+        valid = valid.filter(checked["good"])
+        bad = checked.filter(~pl.col("good"))
+        rejected = bad.select("line", _reason(list(hours), list(dimensions)).alias("reason"))
     return Validated(valid, rejected, {h: t for h, t in hours.items() if t is not None})
+
+
+def _usable(hours: list[str], dimensions: list[str]) -> pl.Expr:
+    return pl.all_horizontal(
+        *(pl.col(name).is_not_null() for name in FIELDS),
+        pl.col("hour_text").is_in(hours).fill_null(False),
+        ~pl.col("future"),
+        ~pl.col("old"),
+        pl.col("dimension").is_in(dimensions).fill_null(False),
+        pl.col("q_reason").is_null(),
+        pl.col("q").is_not_null(),
+    )
 
 
 def _reason(hours: list[str], dimensions: list[str]) -> pl.Expr:
@@ -90,8 +105,7 @@ def _reason(hours: list[str], dimensions: list[str]) -> pl.Expr:
         .then(pl.lit("unknown_dimension"))
         .when(pl.col("q_reason").is_not_null())
         .then(pl.col("q_reason"))
-        .when(pl.col("q").is_null())
-        .then(pl.lit("non_numeric_quantity"))
+        .otherwise(pl.lit("non_numeric_quantity"))
     )
 
 
@@ -145,9 +159,10 @@ def _range_flags(frame: pl.DataFrame, latest: datetime, earliest: datetime) -> p
 def parse_quantities(text: pl.Series) -> tuple[pl.Series, pl.Series]:
     """(Decimal quantities, reason) from text: plain decimals in bulk, the rest one by one."""
     quantity = text.cast(QUANTITY, strict=False)
-    odd = text.filter((quantity.is_null() | (quantity < 0)) & text.is_not_null())
-    if odd.is_empty():
+    lowest: Any = quantity.min()
+    if quantity.null_count() == text.null_count() and (lowest is None or lowest >= 0):
         return quantity, pl.Series("q_reason", [None] * len(text), dtype=pl.String)
+    odd = text.filter((quantity.is_null() | (quantity < 0)) & text.is_not_null())
     parsed = {value: _odd_quantity(value) for value in odd.unique().to_list()}
     normal = {value: plain for value, (plain, _) in parsed.items()}
     reasons = {value: reason for value, (_, reason) in parsed.items()}
