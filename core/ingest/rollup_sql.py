@@ -70,8 +70,9 @@ def _sqlite_insert_new(session: Session, target: Target, frame: pl.DataFrame) ->
     low, high = span.row(0)
     where, params = "WHERE hour >= ? AND hour <= ?", [low, high]
     owners = frame[target.keys[0]].unique().to_list()
-    if len(owners) <= _SQLITE_IN_LIMIT:  # read only these customers' rows of those hours
-        where += f" AND {target.keys[0]} IN ({', '.join('?' for _ in owners)})"
+    if len(owners) <= _SQLITE_IN_LIMIT:  # only these customers' rows of those hours
+        # The unary + keeps SQLite on the hour index (a customer's rows span all hours).
+        where += f" AND +{target.keys[0]} IN ({', '.join('?' for _ in owners)})"
         params += owners
     stored = _read(session, target, where, tuple(params))
     stored = stored.join(frame.select(target.keys), on=list(target.keys), how="semi")
