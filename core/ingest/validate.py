@@ -64,7 +64,9 @@ def validate(
     quantity, quantity_reason = parse_quantities(frame["quantity"])
     frame = frame.with_columns(q=quantity, q_reason=quantity_reason)
     frame = _range_flags(frame, now + MAX_AHEAD, now - max_age)
-    good = _usable(list(hours), list(dimensions))
+    known = {text: hour for text, hour in hours.items() if hour is not None}
+    readable = list(known)
+    good = _usable(readable, list(dimensions))
     checked = frame.with_columns(good=good)
     # Select before filtering (a filter copies every column it is given), and name
     # reasons only for the rejected rows: most chunks have none.
@@ -74,8 +76,8 @@ def validate(
     else:
         valid = valid.filter(checked["good"])
         bad = checked.filter(~pl.col("good"))
-        rejected = bad.select("line", _reason(list(hours), list(dimensions)).alias("reason"))
-    return Validated(valid, rejected, {h: t for h, t in hours.items() if t is not None})
+        rejected = bad.select("line", _reason(readable, list(dimensions)).alias("reason"))
+    return Validated(valid, rejected, known)
 
 
 def _usable(hours: list[str], dimensions: list[str]) -> pl.Expr:

@@ -63,16 +63,17 @@ def test_a_crash_between_parse_and_commit_counts_nothing_and_is_retried(
     engine: Engine, catalog, usage: Path
 ) -> None:
     paths = write_usage_files(
-        usage, usage_ids=USAGE_IDS, dimensions=DIMENSIONS, start=START, hours=1
+        usage, usage_ids=USAGE_IDS, dimensions=DIMENSIONS, start=START, hours=2
     )
     with paths[0].open("a") as file:
-        file.write(BAD)
+        file.write(BAD)  # only the first object has a line to quarantine
     _crash_on_quarantine(engine)
     failed = run_pass(engine, usage)
-    assert (
-        failed.objects == 0 and len(failed.failed) == 1 and "injected crash" in failed.failed[0][1]
-    )
-    assert rollup_totals(engine) == {}
+    assert failed.objects == 1 and [key for key, _ in failed.failed] == [
+        "2026/11/22/00/usage-0000.jsonl"
+    ]
+    assert "injected crash" in failed.failed[0][1]
+    assert rollup_totals(engine) == expected_totals(paths[1:], catalog)  # hour 00: nothing
     _heal(engine)
     retried = run_pass(engine, usage, now=NOW + timedelta(minutes=1))
     assert (retried.objects, retried.rejected) == (1, 1)

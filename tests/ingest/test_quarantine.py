@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import polars as pl
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from core.ingest.validate import validate
 from core.models import IngestedObject, QuarantinedLine
-from tests.ingest.conftest import rollup_totals, run_pass
+from tests.ingest.conftest import NOW, rollup_totals, run_pass
 
 GOOD = '{"timestamp": "2026-11-22T01:00:00Z", "customer": "acct-0001", "dimension": "users", "quantity": 2}'  # noqa: E501
 LINES = {
@@ -68,3 +70,35 @@ def test_a_bad_csv_row_is_quarantined_and_the_rest_counted(
     report = run_pass(engine, usage)
     assert report.records == 2
     assert report.reasons == {"malformed": 1, "missing_field": 1}
+
+
+def test_the_accepted_time_range_is_exact_at_its_edges() -> None:
+    frame = pl.DataFrame(
+        {
+            "timestamp": [
+                "2026-11-22T07:00:00Z",  # now + 1 h: accepted
+                "2026-11-22T07:00:00.000001Z",  # just after: future
+                "2026-09-21T06:00:00Z",  # now - 62 days: accepted
+                "2026-09-21T05:59:59.999Z",  # just before: too old
+                "2026-11-22T03:00:00+02:00",  # an offset: 01:00 UTC
+                "2026-11-22 02:30:00",  # naive: UTC
+                "2026-02-30T01:00:00Z",  # no such day
+            ],
+            "customer": ["c"] * 7,
+            "dimension": ["users"] * 7,
+            "quantity": ["1"] * 7,
+            "line": list(range(1, 8)),
+        }
+    )
+    checked = validate(frame, dimensions={"users": 1}, now=NOW)
+    assert dict(checked.rejected.iter_rows()) == {
+        2: "future_timestamp",
+        4: "too_old",
+        7: "bad_timestamp",
+    }
+    assert sorted(checked.valid["hour_text"]) == [
+        "2026-09-21T06",
+        "2026-11-22T01",
+        "2026-11-22T02",
+        "2026-11-22T07",
+    ]
