@@ -9,7 +9,7 @@ never the object's size.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, BinaryIO
@@ -61,31 +61,41 @@ def read_object(
     quarantine_cap: int,
     progress: Progress | None = None,
 ) -> ObjectResult:
+    """Read, validate and aggregate one object; no database involved."""
     result = ObjectResult()
-    parts: list[pl.DataFrame] = []
-    hours: dict[str, datetime] = {}
     opened = source.open(ref)
     counter = _Counting(opened.stream, progress)
     opened.stream = counter  # type: ignore[assignment]
     try:
-        for chunk in read_chunks(opened, ref.key, fields=context.fields, chunk_bytes=chunk_bytes):
-            checked = validate(
-                chunk.frame, dimensions=context.dimensions, now=context.now, max_age=context.max_age
-            )
-            _quarantine(chunk, checked.rejected, result, quarantine_cap)
-            result.records += checked.valid.height
-            hours |= checked.hours
-            if checked.valid.height:
-                parts.append(aggregate(checked))
-            if len(parts) >= _COMBINE_EVERY:  # keep memory to about one row per key
-                parts = [combine(parts, list(TEXT_KEY))]
+        chunks = read_chunks(opened, ref.key, fields=context.fields, chunk_bytes=chunk_bytes)
+        groups, hours = _reduce(chunks, context, result, quarantine_cap)
     finally:
         opened.close()
     if progress is not None and ref.size > counter.count:
         progress(ref.size - counter.count)
-    if parts:
-        _split(combine(parts, list(TEXT_KEY)), hours, context, result)
+    if groups is not None:
+        _split(groups, hours, context, result)
     return result
+
+
+def _reduce(
+    chunks: Iterator[Chunk], context: Context, result: ObjectResult, cap: int
+) -> tuple[pl.DataFrame | None, dict[str, datetime]]:
+    """The object's groups by TEXT_KEY (None if no record was usable) and its hours."""
+    parts: list[pl.DataFrame] = []
+    hours: dict[str, datetime] = {}
+    for chunk in chunks:
+        checked = validate(
+            chunk.frame, dimensions=context.dimensions, now=context.now, max_age=context.max_age
+        )
+        _quarantine(chunk, checked.rejected, result, cap)
+        result.records += checked.valid.height
+        hours |= checked.hours
+        if checked.valid.height:
+            parts.append(aggregate(checked))
+        if len(parts) >= _COMBINE_EVERY:  # keep memory to about one row per key
+            parts = [combine(parts, list(TEXT_KEY))]
+    return (combine(parts, list(TEXT_KEY)) if parts else None), hours
 
 
 def _split(
