@@ -145,22 +145,12 @@ def record_reupload(
 
     False if it was already recorded (by this or another worker)."""
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    row = {"source": source, "key": ref.key, "etag": ref.etag, "size": ref.size}
+    row |= {"status": ObjectStatus.REUPLOADED, "claimed_at": now, "finished_at": now}
+    row |= {"reasons": {"reuploaded": 1}, "rejected": 0, "records": 0, "unmatched": 0}
     statement = (
         insert(IngestedObject)
-        .values(
-            source=source,
-            key=ref.key,
-            etag=ref.etag,
-            size=ref.size,
-            status=ObjectStatus.REUPLOADED,
-            claimed_at=now,
-            finished_at=now,
-            reasons={"reuploaded": 1},
-            rejected=0,
-            records=0,
-            unmatched=0,
-            attempts=0,
-        )
+        .values(attempts=0, **row)
         .on_conflict_do_nothing(index_elements=["source", "key", "etag"])
         .returning(col(IngestedObject.id))
     )

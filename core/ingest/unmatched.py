@@ -27,24 +27,7 @@ from core.models import AuditEvent, UnmatchedUsage
 def resolve_unmatched(session: Session, *, now: datetime) -> int:
     """Move unmatched usage whose id now maps to a customer into rollups; records moved."""
     aliases = alias_map(session)
-    mapped = sorted(usage_id for usage_id in _unresolved_ids(session) if usage_id in aliases)
-    if not mapped:
-        return 0
-    rows = (
-        session.execute(
-            select(UnmatchedUsage)
-            .where(col(UnmatchedUsage.usage_id).in_(mapped))
-            .where(col(UnmatchedUsage.resolved_customer_id).is_(None))
-            .order_by(
-                col(UnmatchedUsage.usage_id),
-                col(UnmatchedUsage.dimension_id),
-                col(UnmatchedUsage.hour),
-            )
-            .with_for_update()
-        )
-        .scalars()
-        .all()
-    )
+    rows = _lock_mapped(session, aliases)
     if not rows:
         return 0
     write_rollups(session, _as_rollups(rows, aliases))
@@ -57,12 +40,27 @@ def resolve_unmatched(session: Session, *, now: datetime) -> int:
     for row in rows:
         moved[row.usage_id] = moved.get(row.usage_id, 0) + row.count
     subject = ", ".join(moved)[:255]
-    session.add(
-        AuditEvent(
-            at=now, actor="ingest", action="unmatched.resolved", subject=subject, detail=moved
-        )
-    )
+    audit = AuditEvent(at=now, actor="ingest", action="unmatched.resolved", subject=subject)
+    audit.detail = moved
+    session.add(audit)
     return sum(moved.values())
+
+
+def _lock_mapped(session: Session, aliases: dict[str, int]) -> Sequence[UnmatchedUsage]:
+    """Unresolved rows whose id now maps to a customer, locked, in key order."""
+    mapped = sorted(usage_id for usage_id in _unresolved_ids(session) if usage_id in aliases)
+    if not mapped:
+        return []
+    query = (
+        select(UnmatchedUsage)
+        .where(col(UnmatchedUsage.usage_id).in_(mapped))
+        .where(col(UnmatchedUsage.resolved_customer_id).is_(None))
+        .order_by(
+            col(UnmatchedUsage.usage_id), col(UnmatchedUsage.dimension_id), col(UnmatchedUsage.hour)
+        )
+        .with_for_update()
+    )
+    return session.execute(query).scalars().all()
 
 
 def _as_rollups(rows: Sequence[UnmatchedUsage], aliases: dict[str, int]) -> pl.DataFrame:
