@@ -69,6 +69,8 @@ def by_customer(
         .dt.replace_time_zone("UTC"),
     )
     known = groups.filter(pl.col("customer_id").is_not_null()).select(*ROLLUP_KEY, *VALUES)
+    # A customer's usage may arrive under several ids (clusters): one row per customer.
+    known = combine([known], list(ROLLUP_KEY))
     unknown = groups.filter(pl.col("customer_id").is_null())
     unknown = unknown.select(pl.col("customer").alias("usage_id"), "dimension_id", "hour", *VALUES)
     return known, unknown
