@@ -19,7 +19,7 @@ from core.customers import active_contract
 from core.models import AlertRule, Customer, Dimension, Entitlement, EntitlementPeriod, HourlyRollup
 from core.models.ops_jobs import AlertKind
 from core.periods import HOUR, Period, hour_floor, month_of
-from core.rollups import aggregate, hour_value, summarize
+from core.rollups import aggregate, hour_value, in_units, summarize
 
 ZERO = Decimal(0)
 
@@ -90,7 +90,7 @@ def _rows(
 
 def measured(rows: list[HourlyRollup], period: Period, now: datetime, dim: Dimension) -> Decimal:
     """The period's quantity so far, as billed, in the dimension's unit."""
-    return aggregate(summarize(rows, period, now), dim.aggregation) * dim.unit_scale
+    return in_units(aggregate(summarize(rows, period, now), dim.aggregation), dim)
 
 
 def _threshold_readings(
@@ -161,7 +161,7 @@ def _spike_readings(
         if customer_id not in customers:
             continue
         dim = dimensions[dimension_id]
-        by_hour = {r.hour: hour_value(r, dim.aggregation) * dim.unit_scale for r in rows}
+        by_hour = {r.hour: in_units(hour_value(r, dim.aggregation), dim) for r in rows}
         current = by_hour.pop(last, ZERO)
         average = sum(by_hour.values(), ZERO) / rule.window_hours
         crossed = average > 0 and current >= rule.value * average

@@ -28,7 +28,7 @@ from core.models import (
 from core.notifier import Attachment, Message, Severity
 from core.periods import HOUR, Period, day_floor, month_label, month_of
 from core.rating import contract_for_month
-from core.rollups import aggregate, hour_value, usage_for_all
+from core.rollups import aggregate, hour_value, in_units, usage_for_all
 
 DigestKind = Literal["day", "week"]
 ZERO = Decimal(0)
@@ -109,7 +109,7 @@ def _totals(
     totals: dict[int, Decimal] = {}
     for (_customer, dim_id), usage in usage_for_all(session, period=period).items():
         dim = dimensions[dim_id]
-        value = aggregate(usage, dim.aggregation) * dim.unit_scale
+        value = in_units(aggregate(usage, dim.aggregation), dim)
         totals[dim_id] = totals.get(dim_id, ZERO) + value
     return totals
 
@@ -185,7 +185,7 @@ def _chart(
         dim = dimensions[row.dimension_id]
         bucket = span.start + (row.hour - span.start) // step * step
         points = series.setdefault(dim.key, {})
-        value = hour_value(row, dim.aggregation) * dim.unit_scale
+        value = in_units(hour_value(row, dim.aggregation), dim)
         points[bucket] = points.get(bucket, ZERO) + value / _hours_per(step, dim.aggregation)
     units = {d.key: d.unit for d in dimensions.values()}
     filled = {key: [(b, pts.get(b, ZERO)) for b in buckets] for key, pts in sorted(series.items())}

@@ -27,7 +27,7 @@ from core.models import (
     Product,
 )
 from core.periods import Period, hour_floor, month_of
-from core.rollups import PeriodUsage, aggregate, summarize, usage_by_dimension
+from core.rollups import billed, billed_usage
 
 ZERO = Decimal(0)
 
@@ -148,7 +148,7 @@ def _row(
     period: Period,
     now: datetime,
     entitled: dict[tuple[int, int], Entitlement],
-    month: dict[tuple[int, int], PeriodUsage],
+    month: dict[tuple[int, int], list[HourlyRollup]],
 ) -> ContractRow:
     contract, customer, plan = found
     assert contract.id is not None and customer.id is not None
@@ -156,12 +156,13 @@ def _row(
     for dim in dims:
         assert dim.id is not None
         ent = entitled.get((contract.id, dim.id))
-        figures = month.get((customer.id, dim.id))
+        rows = month.get((customer.id, dim.id), [])
+        used = billed(rows, dim, period, now)
         if ent is not None and ent.period == EntitlementPeriod.TERM:
             term = Period(hour_floor(contract.starts_at), period.end)
-            by_dim = usage_by_dimension(session, customer_id=customer.id, period=term, as_of=now)
-            figures = by_dim.get(dim.id)
-        used = aggregate(figures, dim.aggregation) if figures else ZERO
+            used = billed_usage(
+                session, customer_id=customer.id, dimension=dim, period=term, as_of=now
+            )
         # Pay-as-you-go subscriptions carry no allowance: every unit is overage (metered).
         allowance = ent.quantity if ent and contract.kind == ContractKind.CONTRACT else None
         overage = max(ZERO, used - (allowance or ZERO))
@@ -176,8 +177,8 @@ def _entitlements(session: Session, contract_ids: list[int]) -> dict[tuple[int, 
 
 def _month_usage(
     session: Session, customer_ids: list[int], period: Period, now: datetime
-) -> dict[tuple[int, int], PeriodUsage]:
-    """(customer, dimension) -> usage this month, for a page of customers in one query."""
+) -> dict[tuple[int, int], list[HourlyRollup]]:
+    """(customer, dimension) -> this month's rollups, for a page of customers in one query."""
     query = select(HourlyRollup).where(
         col(HourlyRollup.customer_id).in_(customer_ids),
         col(HourlyRollup.hour) >= period.start,
@@ -186,4 +187,4 @@ def _month_usage(
     grouped: dict[tuple[int, int], list[HourlyRollup]] = {}
     for row in session.exec(query):
         grouped.setdefault((row.customer_id, row.dimension_id), []).append(row)
-    return {key: summarize(rows, period, now) for key, rows in grouped.items()}
+    return grouped

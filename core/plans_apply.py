@@ -13,10 +13,10 @@ from typing import Any
 from sqlmodel import Session, select
 
 from core.ingest.unmatched import resolve_unmatched
-from core.models import AuditEvent, Dimension, FieldMapping, Product
+from core.models import AuditEvent, Dimension, FieldMapping, HourlyRollup, Product
 from core.plans_catalog import apply_plans
 from core.plans_customers import apply_customers
-from core.plans_report import CREATED, UNCHANGED, UPDATED, ApplyReport, Change, set_fields
+from core.plans_report import CREATED, UNCHANGED, UPDATED, ApplyReport, Change, refuse, set_fields
 from core.planschema import PlanFile
 
 
@@ -94,9 +94,33 @@ def _apply_dimension(
         session.add(dimension)
         report.changes.append(Change("dimension", key, CREATED))
     else:
+        _refuse_rerating(session, dimension, values, report.source, f"products[{product.key}]")
         outcome = UPDATED if set_fields(dimension, values) else UNCHANGED
         report.changes.append(Change("dimension", key, outcome))
     return dimension
+
+
+# Rollups keep raw figures and are read through these fields, so changing one would
+# silently re-rate usage already metered or invoiced.
+_RATING_FIELDS = ("unit_scale", "aggregation", "rating_period")
+
+
+def _refuse_rerating(
+    session: Session, dimension: Dimension, values: dict[str, Any], source: str, where: str
+) -> None:
+    changed = [f for f in _RATING_FIELDS if getattr(dimension, f) != values[f]]
+    if not changed:
+        return
+    used = session.exec(
+        select(HourlyRollup.id).where(HourlyRollup.dimension_id == dimension.id).limit(1)
+    ).first()
+    if used is not None:
+        raise refuse(
+            source,
+            f"{where}.dimensions[{dimension.key}].{changed[0]}",
+            "cannot change once usage is recorded under the dimension (it would re-rate "
+            "usage already metered or invoiced); add a new dimension instead",
+        )
 
 
 def _audit(session: Session, report: ApplyReport, *, actor: str, now: datetime) -> None:

@@ -1,14 +1,13 @@
 """Rating a month: each dimension's billed quantity, the prepaid part, the priced line.
 
-A dimension's aggregation is applied per rating period and the results added up:
-storage averaged over the month (TB-months), a daily peak summed over the days
-(node-days), hourly sums summed. Sums and counts add up the same over any split,
-so they are read for the whole month at once.
+A dimension's aggregation is applied per rating period and the results added up
+(core.rollups.billed): storage averaged over the month (TB-months), a daily peak
+summed over the days (node-days), hourly sums summed.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -28,7 +27,7 @@ from core.models import (
 from core.periods import Period, day_of, month_floor, month_of, next_month
 from core.plans import price_spec
 from core.pricing import ZERO, charge, round_money
-from core.rollups import aggregate, hourly_series, period_usage
+from core.rollups import billed_usage
 
 _ADDITIVE = {Aggregation.SUM, Aggregation.COUNT}
 
@@ -44,16 +43,6 @@ def contract_for_month(session: Session, *, customer_id: int, period: Period) ->
     return session.exec(query).first()
 
 
-def _days(period: Period, as_of: datetime | None) -> list[Period]:
-    end = period.end if as_of is None else min(period.end, as_of)
-    days: list[Period] = []
-    start = period.start
-    while start < end or not days:
-        days.append(day_of(start))
-        start += timedelta(days=1)
-    return days
-
-
 def billed_quantity(
     session: Session,
     *,
@@ -63,20 +52,9 @@ def billed_quantity(
     as_of: datetime | None = None,
 ) -> Decimal:
     """The dimension's quantity over `period` (a month), in the dimension's unit."""
-    assert dimension.id is not None
-    agg, ids = dimension.aggregation, {"customer_id": customer_id, "dimension_id": dimension.id}
-    if dimension.rating_period == RatingPeriod.MONTH or agg in _ADDITIVE:
-        return aggregate(period_usage(session, **ids, period=period, as_of=as_of), agg)
-    if dimension.rating_period == RatingPeriod.DAY:
-        return sum(
-            (
-                aggregate(period_usage(session, **ids, period=day, as_of=as_of), agg)
-                for day in _days(period, as_of)
-            ),
-            ZERO,
-        )
-    series = hourly_series(session, **ids, period=period, aggregation=agg)
-    return sum((value for _, value in series), ZERO)
+    return billed_usage(
+        session, customer_id=customer_id, dimension=dimension, period=period, as_of=as_of
+    )
 
 
 def prepaid_quantity(
@@ -167,11 +145,6 @@ def with_extra(
     if rating == RatingPeriod.MONTH:  # peak or last over the month
         return max(current, extra) if agg == Aggregation.PEAK else extra
     assert dimension.id is not None
-    today = aggregate(
-        period_usage(
-            session, customer_id=customer_id, dimension_id=dimension.id, period=day_of(at)
-        ),
-        agg,
-    )
+    today = billed_usage(session, customer_id=customer_id, dimension=dimension, period=day_of(at))
     replaced = max(today, extra) if agg == Aggregation.PEAK else extra
     return current - today + replaced

@@ -15,8 +15,8 @@ from typing import Any, Protocol, cast
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
-from core.models import Aggregation, HourlyRollup
-from core.periods import HOUR, Period
+from core.models import Aggregation, Dimension, HourlyRollup, RatingPeriod
+from core.periods import HOUR, Period, day_floor, day_of
 
 ZERO = Decimal(0)
 
@@ -173,3 +173,48 @@ def hourly_series(
         (period.start + i * HOUR, by_hour.get(period.start + i * HOUR, ZERO))
         for i in range(period.hours)
     ]
+
+
+def in_units(value: Decimal, dimension: Dimension) -> Decimal:
+    """A raw rollup figure in the dimension's unit (GB written -> TB billed).
+
+    Rollups keep what the product wrote; every reader that shows, prices or meters a
+    quantity converts here, so all of them agree. A count is a number of records and
+    is never scaled.
+    """
+    if dimension.aggregation == Aggregation.COUNT:
+        return value
+    return value * dimension.unit_scale
+
+
+def billed(
+    rows: Iterable[RollupRow], dimension: Dimension, period: Period, as_of: datetime | None
+) -> Decimal:
+    """The dimension's quantity over `period`, in its unit: the aggregation applied per
+    rating period and the periods added up (a month's average storage is TB-months, a
+    daily peak summed over the days is node-days, hourly figures are summed)."""
+    agg, rows = dimension.aggregation, list(rows)
+    if dimension.rating_period == RatingPeriod.MONTH or agg in (Aggregation.SUM, Aggregation.COUNT):
+        raw = aggregate(summarize(rows, period, as_of), agg)
+    elif dimension.rating_period == RatingPeriod.DAY:
+        by_day: dict[datetime, list[RollupRow]] = {}
+        for row in rows:
+            by_day.setdefault(day_floor(row.hour), []).append(row)
+        raw = sum((aggregate(summarize(r, day_of(d), as_of), agg) for d, r in by_day.items()), ZERO)
+    else:
+        raw = sum((hour_value(row, agg) for row in rows), ZERO)
+    return in_units(raw, dimension)
+
+
+def billed_usage(
+    session: Session,
+    *,
+    customer_id: int,
+    dimension: Dimension,
+    period: Period,
+    as_of: datetime | None = None,
+) -> Decimal:
+    """`billed` over the customer's rollups for `period`."""
+    assert dimension.id is not None
+    rows = _rows(session, period, customer_id=customer_id, dimension_id=dimension.id)
+    return billed(rows, dimension, period, as_of)

@@ -8,7 +8,10 @@ without touching the others.
 from __future__ import annotations
 
 import argparse
+import gzip
+import json
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -24,9 +27,14 @@ from sqlmodel import Session, col, select
 
 from bot.app import Services
 from core.db import open_database, session_scope
+from core.digests import build_digest, digest_message
 from core.errors import MeterbotError
+from core.ingest.pipeline import ingest_pass
+from core.ingest.sources import open_source
 from core.invoices import build_invoice, invoice_table
-from core.models import Customer, Dimension, HourlyRollup
+from core.marketplace.client import DryRunClient
+from core.marketplace.submit import submit_due
+from core.models import Customer, CustomerAlias, Dimension
 from core.periods import HOUR, Period, hour_floor, month_of
 from core.planfile import SAMPLE_PLANS, load_plan_file
 from core.plans import apply_plan_file
@@ -50,6 +58,11 @@ class Demo:
     def __post_init__(self) -> None:
         end = hour_floor(self.now)
         self.window = Period(end - 24 * HOUR, end)  # the last 24 whole hours
+
+    @property
+    def usage(self) -> Path:
+        """Where the sample usage files go (what METERBOT_USAGE_URL would name)."""
+        return self.folder / "usage"
 
     def say(self, text: str = "") -> None:
         print(text, file=self.out)
@@ -91,42 +104,84 @@ def _hour_records(rng: random.Random, key: str, level: Decimal, hour: datetime) 
     ]
 
 
-def write_synthetic_rollups(demo: Demo) -> None:
-    """A day of synthetic hourly rollups per customer and dimension (seeded)."""
+def write_sample_usage(demo: Demo) -> None:
+    """Sample usage files for the last day, as the product would drop them (seeded)."""
     rng = random.Random(SEED)
-    rows = 0
-    with session_scope(demo.engine) as session:
-        dimensions = session.exec(select(Dimension).order_by(col(Dimension.id))).all()
-        for customer in session.exec(select(Customer).order_by(col(Customer.id))).all():
-            for dim in dimensions:
-                low, high = _SHAPES.get(dim.key, (4, (1, 10)))[1]
-                level = Decimal(rng.randint(low * 10, high * 10)) / 10
-                for i in range(demo.window.hours):
-                    hour = demo.window.start + i * HOUR
-                    records = _hour_records(rng, dim.key, level, hour)
-                    session.add(_rollup(customer, dim, hour, records))
-                    rows += 1
+    with Session(demo.engine) as session:
+        dims = [d.key for d in session.exec(select(Dimension).order_by(col(Dimension.id)))]
+        ids = session.exec(select(CustomerAlias.usage_id).order_by(col(CustomerAlias.id))).all()
+    levels = {(u, d): _level(rng, d) for u in ids for d in dims}
+    records = 0
+    for i in range(demo.window.hours):
+        hour = demo.window.start + i * HOUR
+        lines = [
+            _line(rng, hour, usage_id, key, value)
+            for (usage_id, key), level in levels.items()
+            for value in _hour_records(rng, key, level, hour)
+        ]
+        records += len(lines)
+        if i == demo.window.hours - 1:
+            lines += _bad_lines(hour)
+        _write_hour(demo.usage, hour, sorted(lines), gzipped=i % 2 == 1)
     demo.say(
-        f"{rows} hourly rollups, {demo.window.start:%Y-%m-%d %H:00}"
-        f" to {demo.window.end:%Y-%m-%d %H:00} UTC"
+        f"{demo.window.hours} hourly files ({records} records, every other one gzipped) in "
+        f"{demo.usage}, records named as the sample field mapping says (ts, cluster_id, "
+        "metric, value), with a few bad lines"
     )
 
 
-def _rollup(
-    customer: Customer, dim: Dimension, hour: datetime, values: list[Decimal]
-) -> HourlyRollup:
-    assert customer.id is not None and dim.id is not None
-    return HourlyRollup(
-        customer_id=customer.id,
-        dimension_id=dim.id,
-        hour=hour,
-        sum=sum(values, Decimal(0)),
-        count=len(values),
-        min=min(values),
-        max=max(values),
-        last=values[-1],
-        last_at=hour + timedelta(minutes=59),
+def _level(rng: random.Random, key: str) -> Decimal:
+    low, high = _SHAPES.get(key, (4, (1, 10)))[1]
+    return Decimal(rng.randint(low * 10, high * 10)) / 10
+
+
+def _line(rng: random.Random, hour: datetime, usage_id: str, key: str, value: Decimal) -> str:
+    moment = hour + timedelta(seconds=rng.randrange(3600))
+    return json.dumps(
+        {
+            "ts": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "cluster_id": usage_id,
+            "metric": key,
+            "value": str(value),
+            "host": f"node-{rng.randrange(1, 9)}",
+        }
     )
+
+
+def _bad_lines(hour: datetime) -> list[str]:
+    """Lines a real feed gets wrong: each is quarantined with its reason, none is lost."""
+    ts = hour.strftime("%Y-%m-%dT%H:30:00Z")
+    return [
+        '{"ts": "not a time", "cluster_id": "cl-globex-01", "metric": "compute_hours", "value": 1}',
+        f'{{"ts": "{ts}", "cluster_id": "cl-globex-01", "metric": "disk_iops", "value": "3"}}',
+        f'{{"ts": "{ts}", "cluster_id": "cl-globex-01", "metric": "compute_hours", "value": "-4"}}',
+        '{"cluster_id": "cl-globex-01", "metric": "compute_hours", "value": "2"}',
+        "{this line was cut off",
+    ]
+
+
+def _write_hour(folder: Path, hour: datetime, lines: list[str], *, gzipped: bool) -> None:
+    path = folder / f"{hour:%Y/%m/%d/%H}" / ("usage.jsonl.gz" if gzipped else "usage.jsonl")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = ("\n".join(lines) + "\n").encode()
+    path.write_bytes(gzip.compress(data, mtime=0) if gzipped else data)
+
+
+def ingest_sample_usage(demo: Demo) -> None:
+    """Ingest them (`meterbot ingest`): parse, validate, map to customers, roll up."""
+    # One line for usage under an id no customer has yet: kept, and billed once mapped.
+    unknown = json.dumps(
+        {
+            "ts": (demo.window.end - HOUR).strftime("%Y-%m-%dT%H:05:00Z"),
+            "cluster_id": "cl-new-lab",
+            "metric": "compute_hours",
+            "value": "2.5",
+        }
+    )
+    (demo.usage / "unmatched.jsonl").write_text(unknown + "\n")
+    source = open_source(str(demo.usage), s3_client=None)
+    report = ingest_pass(demo.engine, source=source, now=demo.now, worker="demo")
+    demo.say(report.as_text())
 
 
 def show_usage_summary(demo: Demo) -> None:
@@ -153,6 +208,16 @@ def show_usage_summary(demo: Demo) -> None:
         )
 
 
+def marketplace_dry_run(demo: Demo) -> None:
+    """What would go to AWS Marketplace now (`meterbot submit --dry-run`)."""
+    report = submit_due(demo.engine, client=DryRunClient(), now=demo.now, dry_run=True)
+    text = report.as_text().splitlines()
+    shown = 12
+    demo.say("\n".join(text[:shown]))
+    if len(text) > shown:
+        demo.say(f"  ... and {len(text) - shown} more lines (meterbot submit --dry-run)")
+
+
 def show_invoice(demo: Demo) -> None:
     """This month's invoice so far, for one customer."""
     period = month_of(demo.window.end - HOUR)
@@ -166,7 +231,26 @@ def show_invoice(demo: Demo) -> None:
     demo.say(invoice_table(doc))
 
 
-STEPS: list[Step] = [apply_sample_plans, write_synthetic_rollups, show_usage_summary, show_invoice]
+def post_digest(demo: Demo) -> None:
+    """The daily digest the channel would get, with its chart."""
+    with Session(demo.engine) as session:
+        message = digest_message(build_digest(session, period="day", now=demo.now))
+    demo.say(message.as_text())
+    for attachment in message.attachments:
+        path = demo.folder / attachment.filename
+        path.write_bytes(attachment.content)
+        demo.say(f"  chart: {path}")
+
+
+STEPS: list[Step] = [
+    apply_sample_plans,
+    write_sample_usage,
+    ingest_sample_usage,
+    show_usage_summary,
+    marketplace_dry_run,
+    show_invoice,
+    post_digest,
+]
 
 
 def run_demo(folder: Path, *, now: datetime, out: TextIO | None = None) -> Demo:
@@ -174,6 +258,7 @@ def run_demo(folder: Path, *, now: datetime, out: TextIO | None = None) -> Demo:
     database = folder / "meterbot-demo.db"
     for stale in folder.glob("meterbot-demo.db*"):
         stale.unlink()
+    shutil.rmtree(folder / "usage", ignore_errors=True)
     demo = Demo(
         folder=folder, engine=open_database(f"sqlite:///{database}"), now=now, out=out or sys.stdout
     )
@@ -195,7 +280,8 @@ def register(verbs: Any) -> None:
     parser = verbs.add_parser(
         "demo",
         help="the pipeline end to end on sample data, no account needed",
-        description="Sample plans and customers, a day of usage, a summary and an invoice.",
+        description="Sample plans and customers, a day of usage files ingested, a summary, "
+        "a Marketplace dry run, an invoice and a digest.",
     )
     parser.add_argument("--dir", metavar="DIR", help="work here (default: a new temporary folder)")
     parser.set_defaults(run=run)

@@ -14,19 +14,13 @@ from typing import cast
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from core.models import Aggregation, Dimension, HourlyRollup, RatingPeriod
+from core.models import Dimension, HourlyRollup, RatingPeriod
 from core.models.ledger import MeteredUsage
 from core.periods import HOUR, Period, day_of, hour_of, month_of
-from core.rollups import aggregate, hour_value, period_usage
+from core.rollups import aggregate, hour_value, in_units, period_usage
 
 ZERO = Decimal(0)
 Key = tuple[int, int, datetime]  # customer id, dimension id, period start
-
-
-def in_units(value: Decimal, dimension: Dimension) -> Decimal:
-    if dimension.aggregation == Aggregation.COUNT:
-        return value
-    return value * dimension.unit_scale
 
 
 def period_of(dimension: Dimension, moment: datetime) -> Period:

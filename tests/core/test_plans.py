@@ -232,3 +232,19 @@ def test_mapping_a_usage_id_bills_the_usage_that_waited_for_it(engine):
     assert (
         _apply(engine, SMALL.replace("[cl-acme]", "[cl-acme, cl-acme-2]")).resolved_unmatched == 0
     )
+
+
+def test_a_dimension_with_recorded_usage_keeps_its_scale_and_aggregation(engine):
+    _apply(engine, SMALL)
+    with session_scope(engine) as session:
+        customer = session.exec(select(Customer)).one()
+        dim = session.exec(select(Dimension)).one()
+        hour = datetime(2026, 11, 2, tzinfo=UTC)
+        session.add(HourlyRollup(customer_id=customer.id, dimension_id=dim.id, hour=hour, sum=D(5)))
+    rescaled = SMALL.replace("rating_period: month}", "rating_period: month, unit_scale: 0.001}")
+    with pytest.raises(PlanFileError, match=r"dimensions\[storage_tb\]\.unit_scale: cannot change"):
+        _apply(engine, rescaled)
+    with Session(engine) as session:
+        assert session.exec(select(Dimension)).one().unit_scale == D(1)
+    # Display fields may still change.
+    _apply(engine, SMALL.replace("key: storage_tb,", "key: storage_tb, name: Stored data,"))

@@ -9,7 +9,15 @@ import pytest
 
 from core.models import Customer, Dimension, HourlyRollup, Product
 from core.periods import day_of, month_of, parse_month
-from core.rollups import aggregate, hourly_series, period_usage, usage_by_dimension, usage_for_all
+from core.rollups import (
+    aggregate,
+    billed_usage,
+    hourly_series,
+    in_units,
+    period_usage,
+    usage_by_dimension,
+    usage_for_all,
+)
 
 
 @pytest.fixture
@@ -111,3 +119,31 @@ def test_peak_and_last_over_a_day(session, ids):
     assert len(series) == 24
     assert series[1] == (start + timedelta(hours=1), Decimal(7))
     assert series[2][1] == Decimal(0)
+
+
+def _dimension(**fields):
+    defaults = {"product_id": 1, "key": "d", "marketplace_key": "d", "name": "D"}
+    return Dimension(**{**defaults, **fields})
+
+
+def test_billed_applies_the_rating_period_and_the_unit_scale(session, ids):
+    # Records in GB, billed in TB. Day 1 peaks at 7000 GB, day 2 at 4000 GB.
+    start = datetime(2026, 11, 4, tzinfo=UTC)
+    _hour(session, ids, start + timedelta(hours=1), "7000", "3000")
+    _hour(session, ids, start + timedelta(hours=30), "4000")
+    month, gb_to_tb = month_of(start), Decimal("0.001")
+    daily_peak = _dimension(id=ids[1], aggregation="peak", rating_period="day", unit_scale=gb_to_tb)
+    monthly_peak = _dimension(
+        id=ids[1], aggregation="peak", rating_period="month", unit_scale=gb_to_tb
+    )
+    hourly_sum = _dimension(id=ids[1], aggregation="sum", rating_period="hour", unit_scale=gb_to_tb)
+    counted = _dimension(id=ids[1], aggregation="count", rating_period="hour", unit_scale=gb_to_tb)
+
+    def billed_for(dimension):
+        return billed_usage(session, customer_id=ids[0], dimension=dimension, period=month)
+
+    assert billed_for(daily_peak) == Decimal(11)  # each day's peak, added up
+    assert billed_for(monthly_peak) == Decimal(7)
+    assert billed_for(hourly_sum) == Decimal(14)
+    assert billed_for(counted) == Decimal(3)  # records are counted, never scaled
+    assert in_units(Decimal(1500), hourly_sum) == Decimal("1.5")
