@@ -21,12 +21,12 @@ from core.periods import Period, month_label, month_of
 from core.plans import plan_version_at, prices_of
 from core.pricing import ZERO, minimum_true_up, round_money
 from core.rating import (
-    billed_quantity,
     contract_for_month,
     prepaid_quantity,
     usage_line,
     with_extra,
 )
+from core.rollups import billed_usage
 
 __all__ = [
     "InvoiceDoc",
@@ -91,7 +91,7 @@ def estimate_charge(
     if dimension is None:
         raise NotFound(f"no dimension #{dimension_id}")
     before = _draft(session, customer, period, as_of=at)
-    current = billed_quantity(
+    current = billed_usage(
         session, customer_id=customer_id, dimension=dimension, period=period, as_of=at
     )
     extra = with_extra(
@@ -159,7 +159,7 @@ def _usage_lines(
         assert dim.id is not None
         quantity = override.get(dim.id)
         if quantity is None:
-            quantity = billed_quantity(
+            quantity = billed_usage(
                 session,
                 customer_id=terms.contract.customer_id,
                 dimension=dim,

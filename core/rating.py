@@ -43,20 +43,6 @@ def contract_for_month(session: Session, *, customer_id: int, period: Period) ->
     return session.exec(query).first()
 
 
-def billed_quantity(
-    session: Session,
-    *,
-    customer_id: int,
-    dimension: Dimension,
-    period: Period,
-    as_of: datetime | None = None,
-) -> Decimal:
-    """The dimension's quantity over `period` (a month), in the dimension's unit."""
-    return billed_usage(
-        session, customer_id=customer_id, dimension=dimension, period=period, as_of=as_of
-    )
-
-
 def prepaid_quantity(
     session: Session,
     *,
@@ -77,7 +63,7 @@ def prepaid_quantity(
         # One quantity for the whole term: what earlier months used is gone.
         month = month_floor(contract.starts_at)
         while month < period.start:
-            available -= billed_quantity(
+            available -= billed_usage(
                 session,
                 customer_id=contract.customer_id,
                 dimension=dimension,
