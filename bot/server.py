@@ -40,7 +40,9 @@ def build_web_app(services: Services, *, scheduler: bool) -> web.Application:
     app.cleanup_ctx.append(_slack)
     if scheduler:
         app.cleanup_ctx.append(_scheduler)
-    app.router.add_post("/slack/events", slack_events)
+    if services.settings.slack_signing_secret:
+        # Without a secret (Socket Mode) nothing could verify a request: no HTTP events.
+        app.router.add_post("/slack/events", slack_events)
     app.router.add_get("/healthz", healthz)
     add_metrics_route(app, services)
     return app
