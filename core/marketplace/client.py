@@ -23,7 +23,14 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    ParamValidationError,
+)
 
 from core.models import MarketplaceModel
 
@@ -32,6 +39,8 @@ log = logging.getLogger(__name__)
 BATCH_SIZE = 25
 HELD = "not sent: a configuration error stopped this product's sends in this pass"
 RETRYABLE = {"ThrottlingException", "InternalServiceErrorException", "ServiceUnavailable"}
+# Failures before the request left this machine: Marketplace certainly did not see it.
+UNSENT = (EndpointConnectionError, ConnectTimeoutError, NoCredentialsError, ParamValidationError)
 # Whole-call errors caused by one record's customer: split the call to find it.
 RECORD_ERRORS = {"InvalidCustomerIdentifierException", "InvalidLicenseException"}
 # Whole-call errors that no resend fixes: the product's sends stop until someone acts.
@@ -219,34 +228,44 @@ class MeteringClient:
         return still
 
     def _send_batch(
-        self, batch: list[OutgoingRecord], stats: SendStats, held: set[str], round: int = 0
+        self,
+        batch: list[OutgoingRecord],
+        stats: SendStats,
+        held: set[str],
+        round: int = 0,
+        maybe_billed: bool = False,
     ) -> list[RecordResult]:
+        """`maybe_billed`: an earlier attempt for these records may have been processed, so
+        no later failure may report them as certainly unbilled (they would be moved on)."""
         if batch[0].batch_key in held:
             return [RecordResult(r.ref, Outcome.HELD, error=HELD) for r in batch]
-        code, answer = self._call_with_retries(batch, stats)
+        code, answer, uncertain = self._call_with_retries(batch, stats)
+        maybe_billed = maybe_billed or uncertain
         if answer is not None:
             results = _results(batch, answer)
             unprocessed = {x.ref for x in results if x.outcome is Outcome.NOT_PROCESSED}
             if not unprocessed or round + 1 >= self._max_attempts:
-                return results
+                return [_unknown_if(maybe_billed, x) for x in results]
             # UnprocessedRecords: a service-side hiccup; send just those again.
             stats.add(retries=1)
             self._sleep(self._delay(round + 1))
             again = [r for r in batch if r.ref in unprocessed]
             done = [x for x in results if x.ref not in unprocessed]
-            return done + self._send_batch(again, stats, held, round + 1)
+            return done + self._send_batch(again, stats, held, round + 1, maybe_billed)
         if code in RECORD_ERRORS and len(batch) > 1:
             middle = len(batch) // 2
-            return self._send_batch(batch[:middle], stats, held) + self._send_batch(
-                batch[middle:], stats, held
-            )
-        return self._failed(batch, code, held)
+            return self._send_batch(
+                batch[:middle], stats, held, maybe_billed=maybe_billed
+            ) + self._send_batch(batch[middle:], stats, held, maybe_billed=maybe_billed)
+        return [_unknown_if(maybe_billed, x) for x in self._failed(batch, code, held)]
 
     def _failed(self, batch: list[OutgoingRecord], code: str, held: set[str]) -> list[RecordResult]:
         if code == "TimestampOutOfBoundsException":
             outcome, error = Outcome.OUT_OF_WINDOW, "Marketplace refused the timestamp as too old"
         elif code == "ThrottlingException":
             outcome, error = Outcome.NOT_PROCESSED, "still throttled after retries"
+        elif code == "unsent":
+            outcome, error = Outcome.NOT_PROCESSED, "could not reach Marketplace (not sent)"
         elif code in RETRYABLE or code.startswith(("http", "connection")):
             outcome, error = Outcome.UNKNOWN, f"outcome unknown after retries ({code})"
         else:
@@ -258,9 +277,10 @@ class MeteringClient:
 
     def _call_with_retries(
         self, batch: list[OutgoingRecord], stats: SendStats
-    ) -> tuple[str, dict[str, Any] | None]:
-        """(last error code, the answer or None). Codes: AWS's, 'http-5xx', 'connection'."""
-        code = ""
+    ) -> tuple[str, dict[str, Any] | None, bool]:
+        """(last error code, the answer or None, whether a failed attempt may have been
+        processed). Codes: AWS's, 'http-5xx', 'connection', 'unsent'."""
+        code, uncertain = "", False
         for attempt in range(self._max_attempts):
             if attempt:
                 stats.add(retries=1)
@@ -268,18 +288,22 @@ class MeteringClient:
             self._limiter.acquire()
             stats.add(calls=1)
             try:
-                return "", self._call(batch)
+                return "", self._call(batch), uncertain
             except ClientError as exc:
                 code, status = _error_code(exc)
+                uncertain = uncertain or status >= 500 or code == "InternalServiceErrorException"
                 if code == "ThrottlingException":
                     stats.add(throttles=1)
                     self._limiter.back_off(self._delay(attempt))
                 if code not in RETRYABLE and status < 500:
-                    return code, None
+                    return code, None, uncertain
+            except UNSENT as exc:  # refused or timed out before the request went out
+                code = "unsent"
+                log.warning("BatchMeterUsage could not connect: %s", exc)
             except BotoCoreError as exc:  # connection cut or timed out: outcome unknown
-                code = "connection"
+                code, uncertain = "connection", True
                 log.warning("BatchMeterUsage connection problem: %s", exc)
-        return code, None
+        return code, None, uncertain
 
     def _call(self, batch: list[OutgoingRecord]) -> dict[str, Any]:
         params: dict[str, Any] = {"UsageRecords": [r.wire() for r in batch]}
@@ -298,6 +322,15 @@ def _error_code(exc: ClientError) -> tuple[str, int]:
     status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
     code = str(exc.response.get("Error", {}).get("Code", "")) or f"http-{status}"
     return code, status
+
+
+def _unknown_if(maybe_billed: bool, result: RecordResult) -> RecordResult:
+    """A failure after an attempt that may have been billed is an unknown outcome."""
+    certain = (Outcome.NOT_PROCESSED, Outcome.OUT_OF_WINDOW, Outcome.CONFIG)
+    if not maybe_billed or result.outcome not in certain:
+        return result
+    error = f"outcome unknown: an earlier attempt may have been billed, then {result.error}"
+    return RecordResult(result.ref, Outcome.UNKNOWN, error=error)
 
 
 def _results(batch: list[OutgoingRecord], answer: dict[str, Any]) -> list[RecordResult]:

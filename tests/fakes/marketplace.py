@@ -83,6 +83,7 @@ class MarketplaceStandIn:
         self._window: deque[float] = deque()
         self._internal_errors = 0
         self._drops = 0
+        self._script: deque[str] = deque()  # faults for the next calls, in order
         self._unprocessed: dict[tuple[str, str], int] = {}  # (customer, dimension) -> times
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
@@ -106,6 +107,12 @@ class MarketplaceStandIn:
     def drop_after_processing(self, calls: int = 1) -> None:
         """The next `calls` requests are processed, then the connection is cut unanswered."""
         self._drops += calls
+
+    def script(self, *faults: str) -> None:
+        """The next calls meet these faults in order: 'drop' (processed, answer lost),
+        'throttle', 'error' (HTTP 500, not processed) or 'ok'; then the usual behaviour."""
+        assert set(faults) <= {"drop", "throttle", "error", "ok"}, faults
+        self._script.extend(faults)
 
     def leave_unprocessed(self, customer: str, dimension: str, times: int = 1) -> None:
         """Return this customer's record for `dimension` as UnprocessedRecords `times` times."""
@@ -193,11 +200,11 @@ class MarketplaceStandIn:
         """(HTTP status, JSON answer, drop the connection?)."""
         with self._lock:
             self.calls += 1
-            if self._over_quota():
+            fault = self._script.popleft() if self._script else self._counted_fault()
+            if fault == "throttle":
                 self.throttled += 1
                 raise AwsError("ThrottlingException", "Rate exceeded")
-            if self._internal_errors:
-                self._internal_errors -= 1
+            if fault == "error":
                 raise AwsError("InternalServiceErrorException", "internal error", 500)
         if self.latency:
             time.sleep(self.latency)
@@ -209,9 +216,18 @@ class MarketplaceStandIn:
         with self._lock:
             self.requests.append(request)
             answer = self._batch_meter_usage(request)
-            drop = self._drops > 0
-            self._drops -= 1 if drop else 0
+            drop = fault == "drop" or (fault is None and self._drops > 0)
+            self._drops -= 1 if drop and fault is None else 0
         return 200, answer, drop
+
+    def _counted_fault(self) -> str | None:
+        """The fault the quota and the fail_next count call for."""
+        if self._over_quota():
+            return "throttle"
+        if self._internal_errors:
+            self._internal_errors -= 1
+            return "error"
+        return None
 
     def _over_quota(self) -> bool:
         if self.throttle_above is None:

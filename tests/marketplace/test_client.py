@@ -133,3 +133,10 @@ def test_dry_run_client_sends_nothing(marketplace):
     results, stats = send(DryRunClient(), [legacy(1), licensed(2)])
     assert {r.outcome for r in results.values()} == {Outcome.DRY_RUN}
     assert marketplace.calls == 0 and stats.calls == 0
+
+
+def test_a_throttle_after_a_server_error_leaves_the_outcome_unknown(marketplace, clock):
+    clock.now = HOUR + timedelta(minutes=10)
+    marketplace.script("error", "throttle")  # the 500 may have been processed
+    results, _ = send(fast_client(marketplace, max_attempts=2), [legacy(1)])
+    assert results[1].outcome is Outcome.UNKNOWN

@@ -8,10 +8,12 @@ from decimal import Decimal
 import pytest
 from sqlmodel import Session, select
 
+from core.marketplace.client import MeteringClient
 from core.marketplace.ledger import query_ledger
 from core.marketplace.submit import submit_due
 from core.models import AuditEvent, Customer, MarketplaceModel, Product
 from core.notifier import RETRY_ACTION, Severity
+from tests.fakes.marketplace import MarketplaceStandIn
 from tests.marketplace.conftest import ACCOUNT, ARN, CODE, START, fast_client
 
 H1 = START + timedelta(hours=1)  # 2026-11-22 01:00
@@ -310,3 +312,35 @@ def test_send_manual_records_who_sent_it_and_uses_the_next_open_hour(world, mark
     with Session(world.engine) as session:
         events = session.exec(select(AuditEvent)).all()
     assert [e.actor for e in events] == ["U0123", "U0123"]
+
+
+def test_a_call_that_may_have_been_billed_stays_unknown_after_later_throttles(
+    world, marketplace, clock
+):
+    """The first call is processed but its answer lost; every retry is then throttled.
+    The record may be billed, so it must stay `sent` (resent identically), never be
+    taken as unsent and carried into a later hour when its own hour closes."""
+    world.usage(world.alpha, world.storage, H1, "1500")
+    world.usage(world.beta, world.seats, H1, "7")
+    marketplace.script("drop", "throttle", "throttle")
+    client = fast_client(marketplace, max_attempts=3, workers=1)
+    first = run(world, marketplace, clock, H2 + timedelta(minutes=5), client=client)
+    assert first.counts.get("pending", 0) == 0 and first.counts["sent"] == 2
+    run(world, marketplace, clock, H2 + timedelta(hours=24, minutes=5))
+    assert sum(billed(marketplace, "cust-alpha", "storage_tb").values()) == D("1.5")
+    assert sum(billed(marketplace, ACCOUNT, "seats").values()) == D(7)
+    assert "failed" in {line.status for line in ledger(world) if line.hour == H1}
+
+
+def test_usage_that_never_reached_marketplace_is_carried_after_an_outage(world, marketplace, clock):
+    """Marketplace unreachable (connection refused) for over a day: nothing was sent, so
+    the closed hour's usage opens the first hour still open rather than waiting for a
+    person to look for it in CloudTrail."""
+    world.usage(world.alpha, world.storage, H1, "1500")
+    with MarketplaceStandIn() as gone:
+        unreachable = MeteringClient(gone.boto_client(), max_attempts=2, base_delay=0.001)
+    outage = run(world, marketplace, clock, H2 + timedelta(minutes=5), client=unreachable)
+    assert outage.counts == {"pending": 4}
+    run(world, marketplace, clock, H2 + timedelta(hours=24, minutes=5))
+    assert row(world, "Alpha", "storage", H1).status == "moved"
+    assert sum(billed(marketplace, "cust-alpha", "storage_tb").values()) == D("1.5")
