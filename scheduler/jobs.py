@@ -79,7 +79,8 @@ class Jobs:
         url = self.services.settings.usage_url
         if not url:
             return "METERBOT_USAGE_URL is not set; nothing to ingest"
-        source = await asyncio.to_thread(self.open_source, url, s3_client=self.services.s3)
+        # The client is built in the thread too: boto3 looks up credentials as it builds one.
+        source = await asyncio.to_thread(lambda: self.open_source(url, s3_client=self.services.s3))
         report = await asyncio.to_thread(
             self.ingest_pass, self.services.engine, source=source, now=now, worker=self.replica
         )
@@ -114,13 +115,14 @@ class Jobs:
 
     async def _submit(self, now: datetime, *, heartbeat: bool) -> str:
         report = await asyncio.to_thread(
-            self.submit_due,
-            self.services.engine,
-            client=self.metering,
-            now=now,
-            dry_run=self.services.settings.dry_run,
-            actor="scheduled",
-            heartbeat=heartbeat,
+            lambda: self.submit_due(
+                self.services.engine,
+                client=self.metering,  # built (boto3, blocking) in the thread, not the loop
+                now=now,
+                dry_run=self.services.settings.dry_run,
+                actor="scheduled",
+                heartbeat=heartbeat,
+            )
         )
         if report.outcomes or report.moved or report.late:
             await self.post(report.message())
