@@ -27,6 +27,7 @@ from core.models import AlertRule, AlertState, AuditEvent, Customer, Dimension
 from core.models.ops_jobs import AlertKind
 from core.notifier import Message, Severity
 
+TEXT_LIMIT = 255  # AlertRule.text and AuditEvent.subject
 EXAMPLES = "storage_tb > 500, storage_tb 80% of entitlement for acme, api_requests spike 3x"
 _RULE = re.compile(
     r"^(?P<dim>[\w.\-]+)\s+(?:"
@@ -107,9 +108,10 @@ def add_rule(session: Session, *, text: str, actor: str, now: datetime) -> Alert
 
 
 def _normalized(text: str, customer: Customer | None) -> str:
-    """The rule as typed, with the customer as its display name."""
+    """The rule as typed, with the customer as its display name (cut to fit the column:
+    the rule's meaning is in its fields, the text only shows it)."""
     head = re.split(r"\s+for\s+", " ".join(text.split()), maxsplit=1, flags=re.I)[0]
-    return f"{head} for {customer.name}" if customer else head
+    return _fit(f"{head} for {customer.name}" if customer else head)
 
 
 def remove_rule(session: Session, *, rule_id: int, actor: str, now: datetime | None = None) -> None:
@@ -127,10 +129,14 @@ def remove_rule(session: Session, *, rule_id: int, actor: str, now: datetime | N
 def _audit(
     session: Session, actor: str, action: str, rule: AlertRule, now: datetime | None
 ) -> None:
-    event = AuditEvent(actor=actor, action=action, subject=f"#{rule.id} {rule.text}")
+    event = AuditEvent(actor=actor, action=action, subject=_fit(f"#{rule.id} {rule.text}"))
     if now is not None:
         event.at = now
     session.add(event)
+
+
+def _fit(text: str, limit: int = TEXT_LIMIT) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def describe_rule(rule: AlertRule) -> str:

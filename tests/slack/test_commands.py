@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 
+from sqlmodel import Session
+
 from bot.server import build_web_app
+from core.models import Customer
 from tests.slack.conftest import Bot
 from tests.slack.helpers import reply_containing
 from tests.slack.signed import CHANNEL, USER
@@ -107,3 +110,21 @@ async def test_alert_rules_admins_change_everyone_reads(bot: Bot) -> None:
     await reply_containing(bot.slack, f"Removed alert rule #{rule_id}")
     await bot.says.command("alerts remove 999")
     await reply_containing(bot.slack, "no alert rule #999")
+
+
+async def test_an_alert_rule_for_a_customer_with_a_long_name(bot: Bot) -> None:
+    # Salesforce account names run to 255 characters; the stored rule text holds as many.
+    long_name = "Globex Holdings " + "International " * 16 + "Ltd"
+    with Session(bot.services.engine) as session:
+        customer = session.get(Customer, bot.world.customers["Globex"])
+        assert customer is not None
+        customer.name = long_name[:255]
+        session.add(customer)
+        session.commit()
+
+    await bot.says.command("alerts add storage_tb spike 3x over 48h for globex holdings")
+    added = await reply_containing(bot.slack, "Added alert rule #")
+    rule_id = added.body["text"].split("#")[1].split(":")[0]
+    await bot.says.command(f"alerts remove {rule_id}")
+    await reply_containing(bot.slack, f"Removed alert rule #{rule_id}")
+    assert not [c for c in bot.slack.calls_to("response_url") if "went wrong" in str(c.body)]
