@@ -3,12 +3,16 @@
 Hourly dimensions are read in bulk (one query for every customer and hour of a pass);
 daily and monthly ones period by period through `core.rollups`. `unit_scale` turns raw
 record quantities into billed units (a count is a number of records and is not scaled).
+
+Units are rounded once, here, to the 12 decimal places the ledger keeps (NUMERIC(38, 12)
+on PostgreSQL): an average such as 4/3 would otherwise read back from the ledger as a
+different number than the rollups give, and every pass would find phantom late usage.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
+from decimal import Context, Decimal
 from typing import cast
 
 from sqlalchemy import select as sa_select
@@ -20,6 +24,8 @@ from core.periods import HOUR, Period, day_of, hour_of, month_of
 from core.rollups import aggregate, hour_value, in_units, period_usage
 
 ZERO = Decimal(0)
+PLACES = Decimal("1E-12")  # what the ledger's decimal columns hold
+_WIDE = Context(prec=50)  # room for NUMERIC(38, 12)'s largest values at 12 places
 Key = tuple[int, int, datetime]  # customer id, dimension id, period start
 
 
@@ -64,7 +70,7 @@ def hourly_values(
     for row in rows:
         dimension = dimensions[row.dimension_id]
         figure = hour_value(cast(HourlyRollup, row), dimension.aggregation)
-        values[(row.customer_id, row.dimension_id, row.hour)] = in_units(figure, dimension)
+        values[(row.customer_id, row.dimension_id, row.hour)] = _units(figure, dimension)
     return values
 
 
@@ -74,7 +80,11 @@ def period_value(
     """A whole period's units under the dimension's aggregation (daily, monthly)."""
     assert dimension.id is not None
     usage = period_usage(session, customer_id=customer_id, dimension_id=dimension.id, period=period)
-    return in_units(aggregate(usage, dimension.aggregation), dimension)
+    return _units(aggregate(usage, dimension.aggregation), dimension)
+
+
+def _units(figure: Decimal, dimension: Dimension) -> Decimal:
+    return in_units(figure, dimension).quantize(PLACES, context=_WIDE)
 
 
 def accounted(
