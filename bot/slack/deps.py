@@ -10,6 +10,7 @@ import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 CONTEXT_KEY = "meterbot"
 DATABASE_SLOTS = 2
+ACK_THREADS = 4  # work an acknowledgement waits for (options, form checks)
 
 
 class RecentKeys:
@@ -54,6 +56,9 @@ class SlackDeps:
     cache: dict[str, tuple[float, Any]] = field(default_factory=dict)
     _metering: Sender | None = None
     _slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(DATABASE_SLOTS))
+    _ack_threads: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(ACK_THREADS, thread_name_prefix="slack-ack")
+    )
 
     def metering_client(self) -> Sender:
         """The Marketplace sender (dry-run unless METERBOT_MARKETPLACE=live). It builds a boto3
@@ -77,10 +82,12 @@ class SlackDeps:
         Work after an ack takes one of DATABASE_SLOTS: database work is mostly Python
         holding the GIL, so more threads would not finish sooner but would starve the event
         loop that must acknowledge Slack within 3 seconds. Work an acknowledgement waits for
-        (options, form checks) goes ahead of the queue.
+        (options, form checks) goes ahead of the queue, on threads of its own.
         """
         if before_ack:
-            return await asyncio.to_thread(self._in_session, work)
+            # Its own threads: scheduled jobs can hold the loop's default ones for minutes.
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self._ack_threads, self._in_session, work)
         async with self._slots:
             return await asyncio.to_thread(self._in_session, work)
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import threading
 import time
 
+from bot.slack import ids
 from tests.slack.conftest import Bot
 from tests.slack.helpers import block_id, open_form_for, reply_containing, view_update_for
 from tests.slack.signed import quantity_values
@@ -59,3 +62,23 @@ async def test_a_confirm_delivered_twice_sends_once(bot: Bot) -> None:
     await bot.slack.wait_for("chat.postMessage")
     assert bot.marketplace.calls == 1
     assert len(bot.slack.calls_to("chat.postMessage")) == 1
+
+
+async def test_options_are_answered_while_worker_threads_are_busy(bot: Bot) -> None:
+    # Scheduled jobs (a long ingestion pass, a Salesforce sync, a digest) hold the
+    # event loop's worker threads for minutes; a picker's options are due in 3 seconds.
+    loop = asyncio.get_running_loop()
+    release = threading.Event()
+    busy = [loop.run_in_executor(None, release.wait, 10) for _ in range(40)]
+    try:
+        started = time.monotonic()
+        answer = await bot.says.suggest(
+            ids.CONTRACT_PICKER, f"{ids.CONTRACT_PICKER_BLOCK}:{bot.world.product_id}", "ac"
+        )
+        elapsed = time.monotonic() - started
+        options = (await answer.json())["options"]
+    finally:
+        release.set()
+        await asyncio.gather(*busy)
+    assert [o["text"]["text"] for o in options] == ["Acme Corp · Pro"]
+    assert elapsed < 3
