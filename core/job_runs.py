@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Engine, delete
+from sqlalchemy import Engine, and_, delete, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -72,3 +72,41 @@ def latest_runs(session: Session) -> dict[str, JobRun]:
     for run in session.exec(select(JobRun).order_by(col(JobRun.tick), col(JobRun.id))):
         latest[run.job] = run
     return latest
+
+
+@dataclass(frozen=True)
+class FailingJob:
+    job: str
+    since: datetime  # the tick of the first failure since the job last ran cleanly
+    error: str
+
+
+def failing_jobs(session: Session) -> list[FailingJob]:
+    """Jobs whose latest finished run failed (the channel is told once; status keeps saying)."""
+    finished = col(JobRun.status) != JobRunStatus.RUNNING
+    latest = (
+        select(JobRun.job, func.max(JobRun.tick).label("tick"))
+        .where(finished)
+        .group_by(col(JobRun.job))
+        .subquery()
+    )
+    failed = session.exec(
+        select(JobRun)
+        .join(latest, and_(col(JobRun.job) == latest.c.job, col(JobRun.tick) == latest.c.tick))
+        .where(JobRun.status == JobRunStatus.FAILED)
+        .order_by(col(JobRun.job))
+    ).all()
+    return [
+        FailingJob(run.job, _failing_since(session, run.job), run.error or "") for run in failed
+    ]
+
+
+def _failing_since(session: Session, job: str) -> datetime:
+    ok = select(func.max(JobRun.tick)).where(JobRun.job == job, JobRun.status == JobRunStatus.OK)
+    last_ok = session.exec(ok).one()
+    query = select(func.min(JobRun.tick)).where(
+        JobRun.job == job, JobRun.status == JobRunStatus.FAILED
+    )
+    if last_ok is not None:
+        query = query.where(col(JobRun.tick) > last_ok)
+    return session.exec(query).one()

@@ -2,6 +2,7 @@
 
 `collect_status` reads the tables directly (a handful of COUNT queries), so `/meter
 status` and the Slack home tab can answer in milliseconds however much usage there is.
+A scheduled job whose latest run failed stays a problem until it runs cleanly.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from core.job_runs import FailingJob, failing_jobs
 from core.models import IngestedObject, LedgerStatus, MeteringRecord, UnmatchedUsage
 from core.models.ingest import ObjectStatus
 from core.periods import as_utc
@@ -22,6 +24,7 @@ LAG_WARNING = timedelta(hours=2)
 # Marketplace refuses records older than 24 hours; warn with time to spare.
 PENDING_AGE_WARNING = timedelta(hours=12)
 DAY = timedelta(hours=24)
+ERROR_SHOWN = 300  # a job's error as the status shows it
 OPEN_LEDGER = (LedgerStatus.PENDING, LedgerStatus.SENT, LedgerStatus.FAILED)
 
 
@@ -37,6 +40,7 @@ class Status:
     unmatched_hours: int
     ledger: dict[str, int] = field(default_factory=dict)
     oldest_pending_hour: datetime | None = None
+    failing_jobs: list[FailingJob] = field(default_factory=list)
 
     @property
     def lag(self) -> timedelta | None:
@@ -68,6 +72,11 @@ class Status:
             found.append(f"usage from {self.unmatched_ids} unknown customer id(s) is waiting")
         if self.quarantined_last_day:
             found.append(f"{self.quarantined_last_day} usage line(s) quarantined in the last day")
+        found += [
+            f"scheduled job {f.job} is failing (since {as_utc(f.since):%Y-%m-%d %H:%M} UTC): "
+            f"{f.error[:ERROR_SHOWN]}"
+            for f in self.failing_jobs
+        ]
         return found
 
 
@@ -98,6 +107,7 @@ def collect_status(session: Session, *, now: datetime) -> Status:
         oldest_pending_hour=session.exec(
             select(func.min(MeteringRecord.hour)).where(col(MeteringRecord.status).in_(OPEN_LEDGER))
         ).one(),
+        failing_jobs=failing_jobs(session),
     )
 
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from core.job_runs import claim_run, finish_run
 from core.models import IngestedObject, MeteringRecord, UnmatchedUsage
 from core.models.ingest import ObjectStatus
 from core.status import collect_status
@@ -99,4 +100,38 @@ def test_quiet_status_has_no_problems(engine: Engine) -> None:
             )
         )
         session.commit()
+        assert collect_status(session, now=NOW).problems() == []
+
+
+def test_a_scheduled_job_failing_now_is_a_problem_until_it_recovers(engine: Engine) -> None:
+    # The channel hears of a failing job once; /meter status must keep saying so.
+    seed(engine, now=NOW)
+    with Session(engine) as session:
+        session.add(
+            IngestedObject(
+                source="f", key="a", etag="1", status="done", finished_at=NOW - timedelta(minutes=1)
+            )
+        )
+        session.commit()
+
+    def run(job: str, minute: int, error: str | None) -> None:
+        tick = NOW - timedelta(minutes=30 - minute)
+        run_id = claim_run(engine, job=job, tick=tick, replica="r", now=tick)
+        assert run_id is not None
+        finish_run(engine, run_id=run_id, ok=error is None, summary="", error=error, now=tick)
+
+    run("salesforce_sync", 0, None)
+    run("salesforce_sync", 15, "Salesforce login for ops@example.com refused (INVALID_LOGIN)")
+    run("ingest", 20, "unexpected OSError: disk full")
+    run("ingest", 21, None)
+    claim_run(engine, job="ingest", tick=NOW, replica="r", now=NOW)  # running now
+    with Session(engine) as session:
+        problems = collect_status(session, now=NOW).problems()
+    assert problems == [
+        "scheduled job salesforce_sync is failing (since 2026-11-22 12:15 UTC): Salesforce "
+        "login for ops@example.com refused (INVALID_LOGIN)"
+    ]
+
+    run("salesforce_sync", 29, None)
+    with Session(engine) as session:
         assert collect_status(session, now=NOW).problems() == []
