@@ -44,7 +44,7 @@ class RollupRow(Protocol):
 
 # Selecting columns rather than whole ORM objects reads a month of rollups several
 # times faster; the rows still carry every attribute folding uses.
-_COLUMNS: tuple[Any, ...] = (
+ROLLUP_COLUMNS: tuple[Any, ...] = (
     HourlyRollup.customer_id,
     HourlyRollup.dimension_id,
     HourlyRollup.hour,
@@ -118,7 +118,7 @@ def aggregate(usage: PeriodUsage, aggregation: str) -> Decimal:
 
 
 def _rows(session: Session, period: Period, **match: int) -> Sequence[RollupRow]:
-    query: Any = sa_select(*_COLUMNS).where(
+    query: Any = sa_select(*ROLLUP_COLUMNS).where(
         col(HourlyRollup.hour) >= period.start, col(HourlyRollup.hour) < period.end
     )
     for name, value in match.items():
