@@ -9,12 +9,20 @@ hour of a customer is ever sent under both, which would bill it twice.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
 from core.models import Customer, Dimension, MarketplaceModel, Product
 
 LICENSE, LEGACY = MarketplaceModel.LICENSE, MarketplaceModel.CUSTOMER_IDENTIFIER
+# AWS's patterns (botocore's service model). One malformed record fails its whole call,
+# so a bad id is caught here, for its own records, before it holds up everyone else's.
+ACCOUNT_ID = re.compile(r"^[0-9]+$")
+LICENSE_ARN = re.compile(
+    r"^arn:aws[a-zA-Z-]*:[A-Za-z0-9][A-Za-z0-9_/.-]{0,62}:[A-Za-z0-9_/.-]{0,63}:"
+    r"[A-Za-z0-9_/.-]{0,63}:[A-Za-z0-9][A-Za-z0-9:_/+=,@.-]{0,1023}$"
+)
 
 
 class IdentityError(Exception):
@@ -48,6 +56,16 @@ def identity_for(
             raise IdentityError(
                 f"{customer.name} is metered by licence at {hour:%Y-%m-%d %H:00}Z but has no "
                 "AWS account id and LicenseArn: set AWS_Account_Id__c and AWS_License_Arn__c"
+            )
+        if not ACCOUNT_ID.match(customer.aws_account_id):
+            raise IdentityError(
+                f"{customer.name}'s AWS account id {customer.aws_account_id!r} is not digits "
+                "only, as Marketplace requires: correct AWS_Account_Id__c"
+            )
+        if not LICENSE_ARN.match(customer.license_arn):
+            raise IdentityError(
+                f"{customer.name}'s LicenseArn {customer.license_arn!r} is not a valid ARN: "
+                "correct AWS_License_Arn__c"
             )
         return Identity(
             LICENSE,

@@ -37,6 +37,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 QUANTITY = re.compile(r"^(0|[1-9][0-9]{0,9})(\.[0-9]{1,6})?$")
+ACCOUNT_ID = re.compile(r"^[0-9]{1,255}$")
+LICENSE_ARN = re.compile(
+    r"^arn:aws[a-zA-Z-]*:[A-Za-z0-9][A-Za-z0-9_/.-]{0,62}:[A-Za-z0-9_/.-]{0,63}:"
+    r"[A-Za-z0-9_/.-]{0,63}:[A-Za-z0-9][A-Za-z0-9:_/+=,@.-]{0,1023}$"
+)
 TARGET = "AWSMPMeteringService.BatchMeterUsage"
 MAX_RECORDS = 25
 MAX_BODY = 1_000_000
@@ -275,6 +280,10 @@ class MarketplaceStandIn:
             return code, code
         if by_id or arn is None or not by_account:
             raise AwsError("ValidationException", "LicenseArn + CustomerAWSAccountId required")
+        if not ACCOUNT_ID.match(str(record["CustomerAWSAccountId"])):
+            raise AwsError("ValidationException", "CustomerAWSAccountId must be digits")
+        if not LICENSE_ARN.match(str(arn)):
+            raise AwsError("ValidationException", f"malformed LicenseArn {arn!r}")
         if arn not in self._licenses:
             raise AwsError("InvalidLicenseException", f"unknown licence {arn}")
         return self._licenses[arn][0], arn

@@ -366,3 +366,20 @@ def test_an_average_that_does_not_divide_evenly_is_never_taken_for_late_usage(
     again = run(world, marketplace, clock, H2 + timedelta(minutes=35))
     assert again.late == [] and again.message().severity is Severity.SUCCESS
     assert billed(marketplace, "cust-alpha", "nodes") == {H1: D("1.333333")}
+
+
+def test_a_malformed_account_id_fails_only_its_own_records(world, marketplace, clock):
+    """Marketplace refuses a whole call for one CustomerAWSAccountId that is not digits;
+    that must not hold every other licence customer's usage with it."""
+    arn = ARN.replace("0123456789abcdef", "0000000000delta0")
+    marketplace.add_license(CODE, arn, "444455556666")
+    with Session(world.engine) as session:
+        session.add(Customer(name="Delta", product_id=world.product.id, license_arn=arn,
+                             marketplace_model=MarketplaceModel.LICENSE,
+                             aws_account_id="4444-555-666"))  # fmt: skip
+        session.commit()
+    world.usage(world.beta, world.seats, H1, "7")
+    run(world, marketplace, clock, H2 + timedelta(minutes=5))
+    assert billed(marketplace, ACCOUNT, "seats") == {H1: D(7)}
+    delta = row(world, "Delta", "seats", H1)
+    assert delta.status == "failed" and "AWS_Account_Id__c" in delta.last_error
