@@ -26,14 +26,19 @@ def aggregate(checked: Validated) -> pl.DataFrame:
     """One row per TEXT_KEY; `last_at` is still the sortable time text.
 
     `last` is the quantity of the latest record; on equal times, the first one read."""
-    return checked.valid.group_by(TEXT_KEY).agg(
+    return checked.valid.group_by(TEXT_KEY).agg(aggregations())
+
+
+def aggregations() -> list[pl.Expr]:
+    """Per group of rows with `q` (Decimal) and `ts_key`: sum, count, min, max, last, last_at."""
+    return [
         pl.col("q").sum().alias("sum"),
         pl.len().cast(pl.Int64).alias("count"),
         pl.col("q").min().alias("min"),
         pl.col("q").max().alias("max"),
         pl.col("q").get(pl.col("ts_key").arg_max()).alias("last"),
         pl.col("ts_key").max().alias("last_at"),
-    )
+    ]
 
 
 def combine(parts: list[pl.DataFrame], keys: list[str]) -> pl.DataFrame:

@@ -17,6 +17,7 @@ from typing import Any, BinaryIO
 import polars as pl
 
 from core.ingest.aggregate import TEXT_KEY, aggregate, by_customer, combine
+from core.ingest.clean import CleanRule, split_clean
 from core.ingest.formats import read_chunks
 from core.ingest.records import Chunk
 from core.ingest.sources import ObjectRef, UsageSource
@@ -24,6 +25,7 @@ from core.ingest.validate import validate
 
 Progress = Callable[[int], None]
 _COMBINE_EVERY = 4
+_NONE_REJECTED = pl.DataFrame(schema={"line": pl.Int64, "reason": pl.String})
 
 
 @dataclass(frozen=True)
@@ -84,15 +86,24 @@ def _reduce(
     """The object's groups by TEXT_KEY (None if no record was usable) and its hours."""
     parts: list[pl.DataFrame] = []
     hours: dict[str, datetime] = {}
+    rule = CleanRule.of(list(context.dimensions), now=context.now, max_age=context.max_age)
     for chunk in chunks:
-        checked = validate(
-            chunk.frame, dimensions=context.dimensions, now=context.now, max_age=context.max_age
-        )
-        _quarantine(chunk, checked.rejected, result, cap)
-        result.records += checked.valid.height
-        hours |= checked.hours
-        if checked.valid.height:
-            parts.append(aggregate(checked))
+        clean, rest = split_clean(chunk.frame, rule)
+        if clean.height:
+            parts.append(clean)
+            result.records += int(clean["count"].sum())
+            hours |= {text: rule.hours[text] for text in clean["hour_text"].unique()}
+        rejected = _NONE_REJECTED
+        if rest.height:  # rare: rows to quarantine, or spellings to read one by one
+            checked = validate(
+                rest, dimensions=context.dimensions, now=context.now, max_age=context.max_age
+            )
+            rejected = checked.rejected
+            result.records += checked.valid.height
+            hours |= checked.hours
+            if checked.valid.height:
+                parts.append(aggregate(checked))
+        _quarantine(chunk, rejected, result, cap)
         if len(parts) >= _COMBINE_EVERY:  # keep memory to about one row per key
             parts = [combine(parts, list(TEXT_KEY))]
     return (combine(parts, list(TEXT_KEY)) if parts else None), hours

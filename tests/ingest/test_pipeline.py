@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -75,3 +77,25 @@ def test_objects_for_the_same_hours_merge_sum_count_min_max_and_last(
     report = run_pass(engine, usage)
     assert report.objects == 4
     assert rollup_rows(engine) == expected_rows([*first, *second, *third], catalog)
+
+
+def test_common_and_unusual_spellings_of_one_hour_roll_up_together(
+    engine: Engine, catalog, usage: Path
+) -> None:
+    # The first and last lines take the bulk path; the others are read one by one
+    # (an offset, a space, Unix milliseconds, a quoted quantity with an exponent).
+    lines = [
+        '{"timestamp": "2026-11-22T01:10:00Z", "quantity": 1.5}',
+        '{"timestamp": "2026-11-22T02:20:00+01:00", "quantity": 2}',
+        '{"timestamp": "2026-11-22 01:30:00", "quantity": "0.25"}',
+        '{"timestamp": "1795311600000", "quantity": "1e1"}',
+        '{"timestamp": "2026-11-22T01:50:00.123456Z", "quantity": 0.001}',
+    ]
+    common = '"customer": "acct-0001", "dimension": "users", '
+    text = "\n".join(line.replace("{", "{" + common, 1) for line in lines) + "\n"
+    (usage / "mixed.jsonl").write_text(text)
+    report = run_pass(engine, usage)
+    assert (report.records, report.rejected) == (5, 0)
+    [(sum_, count, low, high, last, last_at)] = rollup_rows(engine).values()
+    assert (sum_, count, low, high) == (Decimal("13.751"), 5, Decimal("0.001"), Decimal(10))
+    assert (last, last_at) == (Decimal("0.001"), datetime(2026, 11, 22, 1, 50, 0, 123456, UTC))
