@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 from datetime import UTC, datetime, timedelta
@@ -41,3 +42,26 @@ def test_submit_then_ledger_on_the_command_line(tmp_path, monkeypatch, marketpla
 
     assert main(["ledger", "--status", "lost"]) == 1
     assert "unknown status 'lost'" in capsys.readouterr().err
+
+
+def test_ledger_bad_input_fails_with_one_clear_line(engine, database_url, monkeypatch, capsys):
+    from alembic import command
+
+    from core.db import alembic_config
+
+    with engine.begin() as connection:  # the schema is current: the CLI opens it as is
+        config = alembic_config(engine)
+        config.attributes["connection"] = connection
+        command.stamp(config, "head")
+    monkeypatch.setenv("METERBOT_DATABASE_URL", database_url)
+    for argv, says in [
+        (["ledger", "--status", "lost"], "unknown status 'lost'"),
+        (["ledger", "--since", "22/11/2026"], "not a date: '22/11/2026'"),
+        (["ledger", "--since", "2026-11-22T10:00Z"], "not a date"),
+        (["ledger", "--limit", "-1"], "--limit"),
+        (["ledger", "--limit", "many"], "--limit"),
+    ]:
+        with contextlib.suppress(SystemExit):
+            assert main(argv) != 0
+        err = capsys.readouterr().err
+        assert says in err and err.count("\n") == 1, (argv, err)
