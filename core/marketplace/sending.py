@@ -22,10 +22,10 @@ from sqlalchemy import Engine, update
 from sqlmodel import Session, col, or_, select
 
 from core.db import session_scope
-from core.marketplace.client import Outcome, OutgoingRecord, RecordResult, Sender
 from core.marketplace.identity import IdentityError, identity_for
 from core.marketplace.ledger import SENDABLE, carry_forward, claim, release
 from core.marketplace.quantities import quantity_text
+from core.marketplace.records import Outcome, OutgoingRecord, RecordResult, Sender
 from core.marketplace.report import RecordOutcome, SubmitReport
 from core.marketplace.window import earliest_open_hour
 from core.models import Customer, Dimension, LedgerStatus, MeteringRecord, Product

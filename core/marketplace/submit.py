@@ -18,11 +18,11 @@ from sqlmodel import Session, col, select
 
 from core.db import session_scope
 from core.errors import InvalidInput, NotFound
-from core.marketplace.client import Sender, batches
 from core.marketplace.due import build_due
 from core.marketplace.identity import IdentityError, identity_for
 from core.marketplace.ledger import SENDABLE
 from core.marketplace.quantities import check_manual
+from core.marketplace.records import OutgoingRecord, Sender, batches
 from core.marketplace.report import DRY_RUN, RecordOutcome, SubmitReport
 from core.marketplace.sending import _Names, screen_stale, send_rows
 from core.marketplace.window import latest_open_hour
@@ -91,8 +91,6 @@ def _would_send(session: Session, *, now: datetime) -> list[RecordOutcome]:
 
 def _calls_needed(session: Session, *, now: datetime) -> int:
     """How many BatchMeterUsage calls the rows would take (identity-less rows excluded)."""
-    from core.marketplace.client import OutgoingRecord
-
     rows = session.exec(
         select(MeteringRecord).where(col(MeteringRecord.status).in_(SENDABLE))
     ).all()
