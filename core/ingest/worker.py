@@ -1,9 +1,11 @@
-"""The objects of one pass: claim, read, commit, the commit of one object overlapping
-the reading of the next.
+"""The objects of one pass: claim, read, commit, each object overlapping its neighbours.
 
 Reading (Polars, mostly outside the GIL) and committing (the database) use
 different resources, so while object N's transaction runs in a background thread,
-object N+1 is read. Only one commit runs at a time, and claims are made between
+object N+1 is read; and object N+1's reading starts as soon as N's has, so one
+object's single-threaded steps (validating, grouping) run while the other's JSON
+is parsed, and both CPUs stay busy. At most two objects are read at once. Only
+one commit runs at a time, and claims (and failure marks) are made between
 commits, so on SQLite (one writer) nothing waits on the write lock.
 """
 
@@ -62,19 +64,25 @@ class PassRunner:
 
     def run(self, refs: list[ObjectRef]) -> None:
         claims = self._claims(refs)
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-commit") as committer:
+        with (
+            ThreadPoolExecutor(max_workers=2, thread_name_prefix="ingest-read") as reader,
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-commit") as committer,
+        ):
             try:
                 taken = next(claims, None)
-                while taken is not None:
-                    result = self._read(taken)
+                reading = reader.submit(self._read, taken) if taken else None
+                while taken is not None and reading is not None:
                     self._settle()
-                    upcoming = next(claims, None)  # claimed while no commit runs
+                    # Claimed while no commit runs; read while this object finishes.
+                    upcoming = next(claims, None)
+                    ahead = reader.submit(self._read, upcoming) if upcoming else None
+                    result = self._result(taken, reading)
                     if result is not None:
                         commit = committer.submit(
                             commit_object, self.engine, taken, result, now=self.clock()
                         )
                         self._pending = (commit, taken, result)
-                    taken = upcoming
+                    taken, reading = upcoming, ahead
             finally:
                 self._settle()
 
@@ -119,16 +127,20 @@ class PassRunner:
             self.report.reasons["reuploaded"] += 1
             self.report.rejected += 1
 
-    def _read(self, taken: Claim) -> ObjectResult | None:
+    def _read(self, taken: Claim) -> ObjectResult:
+        return read_object(
+            self.source,
+            taken.ref,
+            self.context,
+            chunk_bytes=self.settings.chunk_bytes,
+            quarantine_cap=self.settings.quarantine_cap,
+            progress=self.settings.progress,
+        )
+
+    def _result(self, taken: Claim, reading: Future[ObjectResult]) -> ObjectResult | None:
+        """The object's reading, or None once its failure is recorded (no commit runs now)."""
         try:
-            return read_object(
-                self.source,
-                taken.ref,
-                self.context,
-                chunk_bytes=self.settings.chunk_bytes,
-                quarantine_cap=self.settings.quarantine_cap,
-                progress=self.settings.progress,
-            )
+            return reading.result()
         except Exception as exc:
             self._failed(taken, exc)
             return None
