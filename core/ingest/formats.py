@@ -74,11 +74,16 @@ def read_chunks(
     elif fmt is Format.CSV:
         yield from _csv_chunks(stream, fields, chunk_bytes)
     else:
-        first = 1
-        for block in prefetched(line_blocks(stream, chunk_bytes)):
-            lines = Lines(block, first)
-            yield _jsonl_chunk(lines, fields)
-            first += lines.count
+        # Parsed in the read-ahead thread: this chunk is validated while the next is parsed.
+        yield from prefetched(_jsonl_chunks(stream, fields, chunk_bytes))
+
+
+def _jsonl_chunks(stream: BinaryIO, fields: Mapping[str, str], chunk_bytes: int) -> Iterator[Chunk]:
+    first = 1
+    for block in line_blocks(stream, chunk_bytes):
+        lines = Lines(block, first)
+        yield _jsonl_chunk(lines, fields)
+        first += lines.count
 
 
 def _jsonl_chunk(lines: Lines, fields: Mapping[str, str]) -> Chunk:
@@ -154,9 +159,13 @@ def _exact_quantities(frame: pl.DataFrame, lines: Lines, fields: Mapping[str, st
 
 
 def _csv_chunks(stream: BinaryIO, fields: Mapping[str, str], chunk_bytes: int) -> Iterator[Chunk]:
+    yield from prefetched(_csv_parsed(stream, fields, chunk_bytes))
+
+
+def _csv_parsed(stream: BinaryIO, fields: Mapping[str, str], chunk_bytes: int) -> Iterator[Chunk]:
     header: bytes | None = None
     first = 2
-    for block in prefetched(line_blocks(stream, chunk_bytes)):
+    for block in line_blocks(stream, chunk_bytes):
         if header is None:
             cut = block.find(b"\n") + 1 or len(block)
             header, block = block[:cut].removeprefix(b"\xef\xbb\xbf"), block[cut:]

@@ -10,13 +10,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Sequence
 from queue import Full, Queue
-from typing import BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 import polars as pl
 
 from core.errors import InvalidInput
 
 MAX_LINE_BYTES = 64 * 2**20
+T = TypeVar("T")
 
 
 def line_blocks(stream: BinaryIO, block_bytes: int) -> Iterator[bytes]:
@@ -39,18 +40,20 @@ def line_blocks(stream: BinaryIO, block_bytes: int) -> Iterator[bytes]:
         carry = block[cut:]
 
 
-def prefetched(blocks: Iterator[bytes]) -> Iterator[bytes]:
-    """`blocks`, the next one read (and decompressed) in a thread while this one is parsed.
+def prefetched(items: Iterator[T]) -> Iterator[T]:
+    """`items`, the next one produced (read, decompressed, parsed) in a thread while the
+    consumer works on this one.
 
-    Polars releases the GIL, so reading ahead overlaps I/O and gzip with parsing; at
-    most two blocks wait in memory. The reader stops when the consumer does."""
-    queue: Queue[bytes | BaseException | None] = Queue(maxsize=1)
+    Polars releases the GIL, so producing ahead overlaps I/O, gzip and parsing with
+    the consumer's work; at most two items wait in memory. The producer stops when
+    the consumer does."""
+    queue: Queue[T | BaseException | None] = Queue(maxsize=1)
     stop = threading.Event()
 
     def fill() -> None:
         try:
-            for block in blocks:
-                if not _offer(queue, block, stop):
+            for item in items:
+                if not _offer(queue, item, stop):
                     return
             _offer(queue, None, stop)
         except BaseException as exc:  # handed to the consumer and raised there
@@ -66,11 +69,11 @@ def prefetched(blocks: Iterator[bytes]) -> Iterator[bytes]:
         stop.set()
 
 
-def _offer(queue: Queue[bytes | BaseException | None], item: object, stop: threading.Event) -> bool:
+def _offer(queue: Queue[Any], item: object, stop: threading.Event) -> bool:
     """Put `item` unless the consumer has gone (False then)."""
     while not stop.is_set():
         try:
-            queue.put(item, timeout=0.1)  # type: ignore[arg-type]
+            queue.put(item, timeout=0.1)
             return True
         except Full:
             continue
