@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 from sqlmodel import Session, col, or_, select
 
 from core.marketplace.entitlements import Contracts, billable_change
@@ -92,7 +92,24 @@ def build_due(
     source: str = "scheduled",
 ) -> DueReport:
     """Add the ledger rows that are due at `now` (flushed; the caller commits)."""
+    take_turns(session)
     return _DuePass(session, now, heartbeat, settle, lookback, source).run()
+
+
+# Any fixed number: the key of the lock that due-record passes take turns on.
+_DUE_LOCK = 0x6D657464
+
+
+def take_turns(session: Session) -> None:
+    """Wait for any other pass (the scheduler, `meterbot submit` from cron) to commit.
+
+    Two passes reading the rollups and the carry at once could both account the same
+    late usage. On PostgreSQL a transaction-scoped advisory lock makes them take turns;
+    it is released when the caller commits or rolls back. SQLite has one writer, and a
+    pass that read before another's commit fails its write instead of double counting.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _DUE_LOCK})
 
 
 class _DuePass:

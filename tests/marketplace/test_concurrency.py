@@ -59,3 +59,40 @@ def test_concurrent_senders_split_the_rows_between_them(postgres_url, marketplac
     assert len(ids) == len(set(ids)) == 44
     assert all(o.status == LedgerStatus.ACCEPTED for r in reports for o in r.outcomes)
     engine.dispose()
+
+
+def test_due_record_passes_take_turns_on_postgres(postgres_url, clock):
+    """`meterbot submit` from cron while the scheduler's pass runs: the second waits for
+    the first to commit, then finds nothing new to account."""
+    from sqlmodel import select
+
+    from core.marketplace.due import build_due
+    from tests.conftest import _empty_postgres
+
+    engine = make_engine(postgres_url)
+    _empty_postgres(engine)
+    world = build_world(engine)
+    world.usage(world.alpha, world.storage, START + timedelta(hours=3), "1500")
+    now = START + timedelta(hours=5)
+    first = Session(engine)
+    build_due(first, now=now, heartbeat=False)
+    second_done = threading.Event()
+    created: list[int] = []
+
+    def second_pass() -> None:
+        with Session(engine) as session:
+            created.append(build_due(session, now=now, heartbeat=False).created)
+            session.commit()
+        second_done.set()
+
+    thread = threading.Thread(target=second_pass)
+    thread.start()
+    assert not second_done.wait(0.5)  # blocked while the first pass is open
+    first.commit()
+    first.close()
+    thread.join(timeout=10)
+    assert second_done.is_set() and created == [0]
+    with Session(engine) as session:
+        rows = session.exec(select(MeteringRecord)).all()
+    assert [(r.quantity, r.hour) for r in rows] == [(Decimal("1.5"), START + timedelta(hours=3))]
+    engine.dispose()
