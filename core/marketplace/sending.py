@@ -206,6 +206,10 @@ def _settle(
             else LedgerStatus.DUPLICATE
         )
         row.status, row.last_error = status, ERRORS[outcome]
+        if outcome is Outcome.NOT_SUBSCRIBED and prior[1] is None:
+            # Marketplace billed nothing under these ids, so after the customer's ids
+            # are corrected a retry may send under the new ones.
+            _forget_identity(row)
     elif outcome in (Outcome.NOT_PROCESSED, Outcome.HELD):
         (row.status, row.sent_at), row.last_error = prior, result.error
     elif outcome is Outcome.UNKNOWN:
@@ -217,8 +221,13 @@ def _settle(
     else:  # a configuration error: refused unprocessed, so a retry may use fixed ids
         row.status, row.last_error = LedgerStatus.FAILED, result.error
         if prior[1] is None:
-            row.sent_at = row.model = row.scope = row.customer_ref = None
-            row.dimension_key = row.batch_key = None
+            _forget_identity(row)
+
+
+def _forget_identity(row: MeteringRecord) -> None:
+    """The row was never billed under its ids: its next send takes the customer's current ones."""
+    row.sent_at = row.model = row.scope = row.customer_ref = None
+    row.dimension_key = row.batch_key = None
 
 
 def screen_stale(session: Session, *, now: datetime) -> list[RecordOutcome]:

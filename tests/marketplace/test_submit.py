@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from core.marketplace.client import MeteringClient
 from core.marketplace.ledger import query_ledger
-from core.marketplace.submit import submit_due
+from core.marketplace.submit import retry_records, submit_due
 from core.models import AuditEvent, Customer, MarketplaceModel, Product
 from core.notifier import RETRY_ACTION, Severity
 from tests.fakes.marketplace import MarketplaceStandIn
@@ -383,3 +383,24 @@ def test_a_malformed_account_id_fails_only_its_own_records(world, marketplace, c
     assert billed(marketplace, ACCOUNT, "seats") == {H1: D(7)}
     delta = row(world, "Delta", "seats", H1)
     assert delta.status == "failed" and "AWS_Account_Id__c" in delta.last_error
+
+
+def test_a_not_subscribed_record_is_sent_under_corrected_ids_on_retry(world, marketplace, clock):
+    gamma = add_customer(world, "Gamma", "cust-gamma-typo")  # a typo in the id
+    world.usage(gamma, world.storage, H1, "1000")
+    run(world, marketplace, clock, H2 + timedelta(minutes=5))
+    line = row(world, "Gamma", "storage", H1)
+    assert line.status == "not_subscribed"
+    marketplace.subscribe(CODE, "cust-gamma")
+    with Session(world.engine) as session:
+        customer = session.get(Customer, gamma.id)
+        customer.customer_identifier = "cust-gamma"
+        session.add(customer)
+        session.commit()
+    clock.now = H2 + timedelta(minutes=20)
+    report = retry_records(
+        world.engine, record_ids=[line.id], actor="U1", client=fast_client(marketplace),
+        now=clock.now,
+    )  # fmt: skip
+    assert [o.status for o in report.outcomes] == ["accepted"]
+    assert billed(marketplace, "cust-gamma", "storage_tb") == {H1: D(1)}
