@@ -73,9 +73,11 @@ def by_customer(
         .str.strptime(pl.Datetime("us"), _TIME)
         .dt.replace_time_zone("UTC"),
     )
-    known = groups.filter(pl.col("customer_id").is_not_null()).select(*ROLLUP_KEY, *VALUES)
-    # A customer's usage may arrive under several ids (clusters): one row per customer.
-    known = combine([known], list(ROLLUP_KEY))
+    known = groups.filter(pl.col("customer_id").is_not_null())
+    shared = known["customer"].n_unique() > known["customer_id"].n_unique()
+    known = known.select(*ROLLUP_KEY, *VALUES)
+    if shared:  # a customer's usage arrived under several ids (clusters): one row per customer
+        known = combine([known], list(ROLLUP_KEY))
     unknown = groups.filter(pl.col("customer_id").is_null())
     unknown = unknown.select(pl.col("customer").alias("usage_id"), "dimension_id", "hour", *VALUES)
     return known, unknown

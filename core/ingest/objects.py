@@ -106,7 +106,9 @@ def _reduce(
         _quarantine(chunk, rejected, result, cap)
         if len(parts) >= _COMBINE_EVERY:  # keep memory to about one row per key
             parts = [combine(parts, list(TEXT_KEY))]
-    return (combine(parts, list(TEXT_KEY)) if parts else None), hours
+    if len(parts) > 1:
+        parts = [combine(parts, list(TEXT_KEY))]
+    return (parts[0] if parts else None), hours
 
 
 def _split(
