@@ -2,17 +2,18 @@
 
 Reading (Polars, mostly outside the GIL) and committing (the database) use
 different resources, so while object N's transaction runs in a background thread,
-object N+1 is read; and object N+1's reading starts as soon as N's has, so one
-object's single-threaded steps (validating, grouping) run while the other's JSON
-is parsed, and both CPUs stay busy. At most two objects are read at once. Only
-one commit runs at a time, and claims (and failure marks) are made between
-commits, so on SQLite (one writer) nothing waits on the write lock.
+later objects are read too: up to four objects (192 MB between them; a larger
+one is read alone) are read at once, so one object's single-threaded steps
+(validating, grouping, Python glue) run while another's JSON is parsed, and both
+CPUs stay busy. Only one commit runs at a time, and claims (and failure marks)
+are made between commits, so on SQLite (one writer) nothing waits on the write lock.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -32,6 +33,10 @@ from core.models.ingest import ObjectStatus
 
 log = logging.getLogger(__name__)
 
+# Objects read at once: small ones several at a time, so one object's single-threaded
+# steps overlap another's parsing; a large one alone (each holds up to three blocks).
+_READING = 4
+_READING_BYTES = 192 * 2**20
 _SETTLED = {ObjectStatus.DONE, ObjectStatus.REUPLOADED}
 
 
@@ -65,24 +70,25 @@ class PassRunner:
     def run(self, refs: list[ObjectRef]) -> None:
         claims = self._claims(refs)
         with (
-            ThreadPoolExecutor(max_workers=2, thread_name_prefix="ingest-read") as reader,
+            ThreadPoolExecutor(_READING, thread_name_prefix="ingest-read") as reader,
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-commit") as committer,
         ):
+            reading: deque[tuple[Claim, Future[ObjectResult]]] = deque()
             try:
-                taken = next(claims, None)
-                reading = reader.submit(self._read, taken) if taken else None
-                while taken is not None and reading is not None:
+                while True:
                     self._settle()
-                    # Claimed while no commit runs; read while this object finishes.
-                    upcoming = next(claims, None)
-                    ahead = reader.submit(self._read, upcoming) if upcoming else None
-                    result = self._result(taken, reading)
+                    # Claimed while no commit runs; read while earlier objects finish.
+                    while _room(reading) and (taken := next(claims, None)):
+                        reading.append((taken, reader.submit(self._read, taken)))
+                    if not reading:
+                        return
+                    taken, future = reading.popleft()
+                    result = self._result(taken, future)
                     if result is not None:
                         commit = committer.submit(
                             commit_object, self.engine, taken, result, now=self.clock()
                         )
                         self._pending = (commit, taken, result)
-                    taken, reading = upcoming, ahead
             finally:
                 self._settle()
 
@@ -177,3 +183,9 @@ class PassRunner:
         report.unmatched += result.unmatched_records
         report.reasons.update(result.reasons)
         report.unmatched_ids.update(result.unmatched_ids)
+
+
+def _room(reading: deque[tuple[Claim, Future[ObjectResult]]]) -> bool:
+    """Whether another object may start reading now."""
+    in_flight = sum(taken.ref.size for taken, _ in reading)
+    return len(reading) < _READING and in_flight < _READING_BYTES
