@@ -43,6 +43,9 @@ class JobSpec:
     schedule: str  # five-field cron, UTC
     body: JobBody
     grace: int  # seconds a late tick may still run (misfire_grace_time)
+    # A tick this recent, missed while no process was running, is run at start-up
+    # (once per tick). Short, so a fresh install does not close an old month.
+    catch_up: timedelta | None = None
 
 
 def job_specs(jobs: Jobs) -> list[JobSpec]:
@@ -54,7 +57,7 @@ def job_specs(jobs: Jobs) -> list[JobSpec]:
         JobSpec("submit_retry", s.schedule_retry, jobs.retry, 15 * 60),
         JobSpec("daily_digest", s.schedule_daily_digest, jobs.daily_digest, 6 * 3600),
         JobSpec("weekly_digest", s.schedule_weekly_digest, jobs.weekly_digest, 6 * 3600),
-        JobSpec("invoices", s.schedule_invoices, jobs.invoices, 12 * 3600),
+        JobSpec("invoices", s.schedule_invoices, jobs.invoices, 12 * 3600, timedelta(days=3)),
     ]
     if s.salesforce_configured:
         specs.append(JobSpec("salesforce_sync", s.schedule_salesforce, jobs.salesforce, 10 * 60))
@@ -65,16 +68,21 @@ def trigger_for(schedule: str) -> CronTrigger:
     return CronTrigger.from_crontab(schedule, timezone=UTC)
 
 
+def last_fire(trigger: CronTrigger, now: datetime, window: timedelta) -> datetime | None:
+    """The latest fire time in (now - window, now], if any."""
+    fire = trigger.get_next_fire_time(None, now - window)
+    latest = None
+    while fire is not None and fire <= now:
+        latest = fire
+        fire = trigger.get_next_fire_time(fire, fire + timedelta(seconds=1))
+    return latest
+
+
 def tick_of(trigger: CronTrigger, now: datetime, grace: int) -> datetime:
     """The scheduled time this run belongs to: the latest fire time within the grace
     window, so replicas firing the same tick a little apart agree on it; a run outside
     any tick (started by hand) is its own minute."""
-    earliest = now - timedelta(seconds=grace)
-    fire = trigger.get_next_fire_time(None, earliest)
-    tick = None
-    while fire is not None and fire <= now:
-        tick = fire
-        fire = trigger.get_next_fire_time(fire, fire + timedelta(seconds=1))
+    tick = last_fire(trigger, now, timedelta(seconds=grace))
     return (tick or now.replace(second=0, microsecond=0)).astimezone(UTC)
 
 
@@ -88,14 +96,15 @@ class GuardedJob:
         self.replica = replica
         self.trigger = trigger_for(spec.schedule)
 
-    async def run(self) -> None:
+    async def run(self, tick: datetime | None = None) -> None:
+        """Run the current tick, or `tick` when catching up on one missed earlier."""
         name, engine = self.spec.name, self.jobs.services.engine
         now = self.clock()
         if not await asyncio.to_thread(self.locks.acquire, name):
             log.info("job=%s skipped: still running elsewhere", name)
             return
         try:
-            tick = tick_of(self.trigger, now, self.spec.grace)
+            tick = tick or tick_of(self.trigger, now, self.spec.grace)
             run_id = await asyncio.to_thread(
                 claim_run, engine, job=name, tick=tick, replica=self.replica, now=now
             )
@@ -196,8 +205,29 @@ def build_scheduler(
             misfire_grace_time=spec.grace,
             replace_existing=True,
         )
+        _catch_up(scheduler, guarded, clock())
     scheduler.add_listener(_on_event, EVENT_JOB_ERROR | EVENT_JOB_MISSED)
     return scheduler
+
+
+def _catch_up(scheduler: AsyncIOScheduler, guarded: GuardedJob, now: datetime) -> None:
+    """Run the job's latest tick now if it may have been missed while nothing ran.
+
+    The (job, tick) claim makes this a no-op when any replica already ran that tick, so
+    restarts never repeat it (the monthly invoices would otherwise wait a month)."""
+    window = guarded.spec.catch_up
+    missed = last_fire(guarded.trigger, now, window) if window else None
+    if missed is None:
+        return
+    scheduler.add_job(
+        guarded.run,
+        trigger="date",  # as soon as the scheduler starts
+        kwargs={"tick": missed},
+        id=f"{guarded.spec.name}_catch_up",
+        name=f"{guarded.spec.name} (catch-up of {missed:%Y-%m-%d %H:%M})",
+        misfire_grace_time=None,
+        replace_existing=True,
+    )
 
 
 def _on_event(event: JobExecutionEvent) -> None:

@@ -216,3 +216,30 @@ async def test_the_scheduler_lives_as_long_as_the_web_app(
     assert "scheduler started: daily_digest" in caplog.messages
     await runner.cleanup()
     assert caplog.messages[-1] == "scheduler stopped"
+
+
+async def test_monthly_invoices_missed_while_down_run_once_at_start_up(engine: Engine) -> None:
+    """Nothing ran at 07:00 on the 1st: the next start closes the month, a restart does not."""
+    svc = services(engine, METERBOT_SCHEDULE_INVOICES="0 7 1 * *")
+    closed: list[datetime] = []
+
+    async def invoices(now: datetime) -> str:
+        closed.append(now)
+        return "closed"
+
+    for restart in range(2):
+        notifier = RecordingNotifier()
+        jobs = Jobs(services=svc, notifier=notifier, replica=f"r{restart}")
+        jobs.invoices = invoices  # type: ignore[method-assign]
+        clock = Clock(datetime(2026, 12, 2, 9, 30, tzinfo=UTC) + restart * timedelta(hours=1))
+        scheduler = build_scheduler(svc, notifier, clock=clock, jobs=jobs)
+        done = Completions(scheduler)
+        scheduler.start()
+        try:
+            await eventually(lambda done=done: done.count == 1)  # type: ignore[misc]
+        finally:
+            scheduler.shutdown(wait=False)
+    assert len(closed) == 1
+    assert [(r.job, r.tick, r.status) for r in runs(engine, "invoices")] == [
+        ("invoices", datetime(2026, 12, 1, 7, tzinfo=UTC), "ok")
+    ]
