@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
+from sqlalchemy.exc import SQLAlchemyError
 
 from core.errors import MeterbotError
 from core.job_runs import claim_run, finish_run
@@ -86,18 +87,80 @@ def tick_of(trigger: CronTrigger, now: datetime, grace: int) -> datetime:
     return (tick or now.replace(second=0, microsecond=0)).astimezone(UTC)
 
 
+class Outage:
+    """The database being unreachable, posted once when it goes and once when it is back.
+
+    While it is down no job can record its run, so the once-per-failure rule that
+    reads earlier runs cannot apply; this remembers in the process instead.
+    """
+
+    def __init__(self, jobs: Jobs) -> None:
+        self.jobs, self.down = jobs, False
+
+    async def failed(self, job: str, exc: SQLAlchemyError) -> None:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:300]
+        log.error("job=%s skipped: database unreachable: %s", job, reason)
+        if not self.down:
+            self.down = True
+            await self._post(database_down_message(job, reason))
+
+    async def ok(self) -> None:
+        if self.down:
+            self.down = False
+            await self._post(database_back_message())
+
+    async def _post(self, message: Message) -> None:
+        try:
+            await self.jobs.post(message)
+        except Exception:
+            log.exception("could not post the database notice")
+
+
+def database_down_message(job: str, reason: str) -> Message:
+    return Message(
+        title="Database unreachable: scheduled jobs are not running",
+        summary=reason,
+        severity=Severity.ERROR,
+        facts=[("First noticed by", job)],
+        lines=["Jobs keep trying on schedule; this is posted once, and again when it is back."],
+    )
+
+
+def database_back_message() -> Message:
+    return Message(
+        title="Database reachable again",
+        summary="scheduled jobs are running again",
+        severity=Severity.SUCCESS,
+    )
+
+
 class GuardedJob:
     """A job as the scheduler calls it (see the module docstring)."""
 
     def __init__(
-        self, spec: JobSpec, *, jobs: Jobs, locks: JobLocks, clock: Clock, replica: str
+        self,
+        spec: JobSpec,
+        *,
+        jobs: Jobs,
+        locks: JobLocks,
+        clock: Clock,
+        replica: str,
+        outage: Outage | None = None,
     ) -> None:
         self.spec, self.jobs, self.locks, self.clock = spec, jobs, locks, clock
-        self.replica = replica
+        self.replica, self.outage = replica, outage or Outage(jobs)
         self.trigger = trigger_for(spec.schedule)
 
     async def run(self, tick: datetime | None = None) -> None:
         """Run the current tick, or `tick` when catching up on one missed earlier."""
+        try:
+            await self._claimed(tick)
+        except SQLAlchemyError as exc:
+            await self.outage.failed(self.spec.name, exc)
+            return
+        await self.outage.ok()
+
+    async def _claimed(self, tick: datetime | None) -> None:
         name, engine = self.spec.name, self.jobs.services.engine
         now = self.clock()
         if not await asyncio.to_thread(self.locks.acquire, name):
@@ -193,8 +256,11 @@ def build_scheduler(
     jobs = jobs or Jobs(services=services, notifier=notifier, replica=replica)
     locks = locks or job_locks(services.engine)
     scheduler = AsyncIOScheduler(timezone=UTC)
+    outage = Outage(jobs)
     for spec in job_specs(jobs):
-        guarded = GuardedJob(spec, jobs=jobs, locks=locks, clock=clock, replica=replica)
+        guarded = GuardedJob(
+            spec, jobs=jobs, locks=locks, clock=clock, replica=replica, outage=outage
+        )
         scheduler.add_job(
             guarded.run,  # a coroutine function, so APScheduler awaits it in the loop
             trigger=guarded.trigger,

@@ -13,12 +13,13 @@ from typing import Any
 import pytest
 from aiohttp import web
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel
 
 from core.alerts import add_rule
 from core.db import make_engine
 from core.ingest.report import IngestReport
 from scheduler.jobs import Jobs
+from scheduler.locks import ProcessLocks
 from scheduler.runner import build_scheduler, scheduler_context
 from tests.scheduler.conftest import (
     Clock,
@@ -243,3 +244,30 @@ async def test_monthly_invoices_missed_while_down_run_once_at_start_up(engine: E
     assert [(r.job, r.tick, r.status) for r in runs(engine, "invoices")] == [
         ("invoices", datetime(2026, 12, 1, 7, tzinfo=UTC), "ok")
     ]
+
+
+async def test_an_unreachable_database_is_posted_once_and_its_return_once(tmp_path: Path) -> None:
+    down = make_engine("postgresql+psycopg://meterbot@127.0.0.1:1/gone")
+    svc = services(down, METERBOT_SCHEDULE_INGEST="* * * * *")
+    notifier, clock = RecordingNotifier(), Clock()
+    jobs = Jobs(services=svc, notifier=notifier, replica="r1")
+    # Process locks, so that only the run's own claim finds the database gone (and back).
+    scheduler = build_scheduler(svc, notifier, clock=clock, jobs=jobs, locks=ProcessLocks())
+    done = Completions(scheduler)
+    scheduler.start()
+    try:
+        for n in range(1, 3):
+            tick(scheduler)
+            await eventually(lambda n=n: done.count == n)  # type: ignore[misc]
+        assert notifier.titles == ["Database unreachable: scheduled jobs are not running"]
+        assert "127.0.0.1" in notifier.sent[0][0].summary
+
+        back = make_engine(f"sqlite:///{tmp_path}/back.db")
+        SQLModel.metadata.create_all(back)
+        svc.engine = back
+        tick(scheduler)
+        await eventually(lambda: done.count == 3)
+    finally:
+        scheduler.shutdown(wait=False)
+        down.dispose()
+    assert notifier.titles[-1] == "Database reachable again"
