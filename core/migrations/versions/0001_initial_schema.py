@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 18:06:54.347765
+Create Date: 2026-11-23 19:29:01.067284
 """
 
 from collections.abc import Sequence
@@ -230,7 +230,6 @@ def upgrade() -> None:
     sa.UniqueConstraint('customer_id', 'dimension_id', 'hour')
     )
     with op.batch_alter_table('hourlyrollup', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_hourlyrollup_customer_id'), ['customer_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hourlyrollup_dimension_id'), ['dimension_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hourlyrollup_hour'), ['hour'], unique=False)
 
@@ -353,7 +352,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('unmatchedusage', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_unmatchedusage_dimension_id'), ['dimension_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_unmatchedusage_usage_id'), ['usage_id'], unique=False)
 
     op.create_table('alertstate',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -426,7 +424,6 @@ def downgrade() -> None:
 
     op.drop_table('alertstate')
     with op.batch_alter_table('unmatchedusage', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_unmatchedusage_usage_id'))
         batch_op.drop_index(batch_op.f('ix_unmatchedusage_dimension_id'))
 
     op.drop_table('unmatchedusage')
@@ -460,7 +457,6 @@ def downgrade() -> None:
     with op.batch_alter_table('hourlyrollup', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_hourlyrollup_hour'))
         batch_op.drop_index(batch_op.f('ix_hourlyrollup_dimension_id'))
-        batch_op.drop_index(batch_op.f('ix_hourlyrollup_customer_id'))
 
     op.drop_table('hourlyrollup')
     with op.batch_alter_table('customeralias', schema=None) as batch_op:
