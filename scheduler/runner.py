@@ -26,9 +26,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from core.errors import MeterbotError
 from core.job_runs import claim_run, finish_run
 from core.models.ops_jobs import JobRunStatus
-from core.notifier import Message, Notifier, Severity
+from core.notifier import Notifier
 from scheduler.jobs import JobBody, Jobs, ServicesLike
 from scheduler.locks import JobLocks, job_locks
+from scheduler.notices import Outage, failure_message, recovery_message
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -85,53 +86,6 @@ def tick_of(trigger: CronTrigger, now: datetime, grace: int) -> datetime:
     any tick (started by hand) is its own minute."""
     tick = last_fire(trigger, now, timedelta(seconds=grace))
     return (tick or now.replace(second=0, microsecond=0)).astimezone(UTC)
-
-
-class Outage:
-    """The database being unreachable, posted once when it goes and once when it is back.
-
-    While it is down no job can record its run, so the once-per-failure rule that
-    reads earlier runs cannot apply; this remembers in the process instead.
-    """
-
-    def __init__(self, jobs: Jobs) -> None:
-        self.jobs, self.down = jobs, False
-
-    async def failed(self, job: str, exc: SQLAlchemyError) -> None:
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:300]
-        log.error("job=%s skipped: database unreachable: %s", job, reason)
-        if not self.down:
-            self.down = True
-            await self._post(database_down_message(job, reason))
-
-    async def ok(self) -> None:
-        if self.down:
-            self.down = False
-            await self._post(database_back_message())
-
-    async def _post(self, message: Message) -> None:
-        try:
-            await self.jobs.post(message)
-        except Exception:
-            log.exception("could not post the database notice")
-
-
-def database_down_message(job: str, reason: str) -> Message:
-    return Message(
-        title="Database unreachable: scheduled jobs are not running",
-        summary=reason,
-        severity=Severity.ERROR,
-        facts=[("First noticed by", job)],
-        lines=["Jobs keep trying on schedule; this is posted once, and again when it is back."],
-    )
-
-
-def database_back_message() -> Message:
-    return Message(
-        title="Database reachable again",
-        summary="scheduled jobs are running again",
-        severity=Severity.SUCCESS,
-    )
 
 
 class GuardedJob:
@@ -219,24 +173,6 @@ def _describe(exc: Exception) -> str:
     if isinstance(exc, MeterbotError):
         return str(exc)
     return f"unexpected {type(exc).__name__}: {exc}"[:500]
-
-
-def failure_message(job: str, tick: datetime, error: str) -> Message:
-    return Message(
-        title=f"Scheduled job failed: {job}",
-        summary=error,
-        severity=Severity.ERROR,
-        facts=[("Job", job), ("Failing since", f"{tick:%Y-%m-%d %H:%M} UTC")],
-        lines=["It keeps running on schedule; this is posted once, and again when it recovers."],
-    )
-
-
-def recovery_message(job: str, tick: datetime) -> Message:
-    return Message(
-        title=f"Scheduled job recovered: {job}",
-        summary=f"{job} ran cleanly at {tick:%Y-%m-%d %H:%M} UTC",
-        severity=Severity.SUCCESS,
-    )
 
 
 def replica_name() -> str:
