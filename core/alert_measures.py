@@ -19,7 +19,7 @@ from core.customers import active_contract
 from core.models import AlertRule, Customer, Dimension, Entitlement, EntitlementPeriod, HourlyRollup
 from core.models.ops_jobs import AlertKind
 from core.periods import HOUR, Period, hour_floor, month_of
-from core.rollups import ROLLUP_COLUMNS, aggregate, hour_value, in_units, summarize
+from core.rollups import ROLLUP_COLUMNS, billed, hour_value, in_units
 
 ZERO = Decimal(0)
 
@@ -74,7 +74,7 @@ def _rows(
 
 def measured(rows: list[HourlyRollup], period: Period, now: datetime, dim: Dimension) -> Decimal:
     """The period's quantity so far, as billed, in the dimension's unit."""
-    return in_units(aggregate(summarize(rows, period, now), dim.aggregation), dim)
+    return billed(rows, dim, period, now)
 
 
 def _threshold_readings(

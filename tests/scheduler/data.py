@@ -45,6 +45,7 @@ def build_world(session: Session, *, since: datetime) -> World:
         name="Storage",
         unit="TB",
         aggregation="avg",
+        rating_period="month",
     )
     requests = Dimension(
         product_id=product.id,
