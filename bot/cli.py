@@ -45,7 +45,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    # Libraries' routine INFO lines (endpoints found, migrations) would bury the one
+    # line a failing verb prints.
+    for noisy in ("alembic", "botocore", "boto3", "urllib3", "s3transfer"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     services: Services | None = None
     try:
         services = Services(load_settings())

@@ -66,14 +66,6 @@ def finish_run(
         return Finished(run.status, previous)
 
 
-def latest_runs(session: Session) -> dict[str, JobRun]:
-    """Each job's most recent run (for /meter status)."""
-    latest: dict[str, JobRun] = {}
-    for run in session.exec(select(JobRun).order_by(col(JobRun.tick), col(JobRun.id))):
-        latest[run.job] = run
-    return latest
-
-
 @dataclass(frozen=True)
 class FailingJob:
     job: str

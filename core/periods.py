@@ -10,6 +10,8 @@ from core.errors import InvalidInput
 
 HOUR = timedelta(hours=1)
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+# Years meterbot can put a period in (the month after 9998-12 must exist too).
+_YEARS = range(1970, 9999)
 
 
 def as_utc(moment: datetime) -> datetime:
@@ -82,7 +84,7 @@ def month_of(moment: datetime) -> Period:
 def parse_month(text: str) -> Period:
     """'2026-11' -> November 2026 in UTC; anything else is InvalidInput."""
     match = _MONTH.match(text.strip())
-    if not match or not 1 <= int(match.group(2)) <= 12:
+    if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) not in _YEARS:
         raise InvalidInput(f"not a month: {text!r} (expected YYYY-MM, say 2026-11)")
     return month_of(datetime(int(match.group(1)), int(match.group(2)), 1, tzinfo=UTC))
 
@@ -92,7 +94,9 @@ def parse_day(text: str) -> Period:
     try:
         day = date.fromisoformat(text.strip())
     except ValueError:
-        raise InvalidInput(f"not a date: {text!r} (expected YYYY-MM-DD)") from None
+        day = None
+    if day is None or day.year not in _YEARS:
+        raise InvalidInput(f"not a date: {text!r} (expected YYYY-MM-DD, say 2026-11-22)")
     return day_of(datetime(day.year, day.month, day.day, tzinfo=UTC))
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from tqdm import tqdm
 
 from bot.app import Services
+from bot.commands.arguments import positive
 from core.errors import ConfigError
 from core.ingest.objects import Progress
 from core.ingest.pipeline import ingest_pass
@@ -27,10 +28,16 @@ def register(verbs: Any) -> None:
     )
     parser.add_argument("--worker", help="this worker's name in claims (default host:pid)")
     parser.add_argument(
-        "--lookback-days", type=int, default=3, help="days of S3 date partitions listed (default 3)"
+        "--lookback-days",
+        type=positive("days"),
+        default=3,
+        help="days of S3 date partitions listed (default 3)",
     )
     parser.add_argument(
-        "--max-age-days", type=int, default=62, help="older records are quarantined (default 62)"
+        "--max-age-days",
+        type=positive("days"),
+        default=62,
+        help="older records are quarantined (default 62)",
     )
     parser.set_defaults(run=run)
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from bot.app import Services
+from bot.commands.arguments import positive
 from core.customers import find_customer
 from core.db import session_scope
 from core.errors import InvalidInput
@@ -33,17 +34,11 @@ def register(verbs: Any) -> None:
     statuses = ", ".join(s.value for s in LedgerStatus)
     parser.add_argument("--status", metavar="S", help=f"only this status ({statuses})")
     parser.add_argument("--since", metavar="DATE", help="hours from this UTC day (YYYY-MM-DD)")
-    parser.add_argument("--limit", type=_count, default=None, help="only the newest N records")
+    parser.add_argument(
+        "--limit", type=positive("records"), default=None, help="only the newest N records"
+    )
     parser.add_argument("--csv", action="store_true", help="print CSV instead of a table")
     parser.set_defaults(run=run)
-
-
-def _count(text: str) -> int:
-    """A positive whole number; argparse reports anything else in one line."""
-    number = int(text) if text.strip().lstrip("+").isdigit() else 0
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive number of records, got {text}")
-    return number
 
 
 def run(args: argparse.Namespace, services: Services) -> int:

@@ -8,6 +8,7 @@ IngestedObject table), so a source never needs to remember anything.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,6 +16,9 @@ from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
 from core.errors import ConfigError
+
+# S3's rules for a bucket name (3-63 lower-case letters, digits, dots and hyphens).
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 
 
 @dataclass(frozen=True)
@@ -60,7 +64,7 @@ class LocalSource:
 
     def __init__(self, root: Path) -> None:
         if not root.is_dir():
-            raise ConfigError(f"METERBOT_USAGE_URL: {root} is not a folder")
+            raise ConfigError(f"usage source {root} is not a folder")
         self.root = root.resolve()
 
     @property
@@ -87,8 +91,11 @@ def open_source(usage_url: str, *, s3_client: Any, lookback_days: int = 3) -> Us
         from core.ingest.s3 import S3Source
 
         bucket, _, prefix = usage_url.removeprefix("s3://").partition("/")
-        if not bucket:
-            raise ConfigError("METERBOT_USAGE_URL: expected s3://bucket/prefix/")
+        if not _BUCKET.match(bucket):
+            raise ConfigError(f"usage source {usage_url!r}: expected s3://bucket/prefix/")
         return S3Source(s3_client, bucket, prefix, lookback_days=lookback_days)
+    scheme, found, _ = usage_url.partition("://")
+    if found and scheme != "file":
+        raise ConfigError(f"usage source {usage_url!r}: expected s3://bucket/prefix/ or a folder")
     path = usage_url.removeprefix("file://")
     return LocalSource(Path(path).expanduser())

@@ -125,3 +125,27 @@ def test_demo_is_deterministic_and_fresh_each_time(tmp_path):
     timings = re.compile(r"\d+\.\d+ s\b")
     assert timings.sub("", first.getvalue()) == timings.sub("", second.getvalue())
     assert "Total USD  5,000.00" in first.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["ingest", "--source", "s3://Bad Bucket!/x"], "expected s3://bucket/prefix/"),
+        (["ingest", "--source", "http://example.com/x"], "or a folder"),
+        (["ingest", "--source", "/no/such/folder"], "/no/such/folder is not a folder"),
+        (["ingest", "--source", ".", "--lookback-days", "-5"], "positive number of days"),
+        (["ingest", "--source", ".", "--max-age-days", "0"], "positive number of days"),
+        (["ledger", "--since", "9999-12-31"], "not a date"),
+        (["ledger", "--limit", "0"], "positive number of records"),
+        (["invoice", "Northwind", "--month", "9999-12"], "not a month"),
+    ],
+)
+def test_bad_arguments_end_in_one_clear_line(cli_db, capsys, argv, expected):
+    try:
+        code, _, err = _run(capsys, *argv)
+    except SystemExit as refused:  # argparse's own refusal: exit 2, one line
+        err = capsys.readouterr().err
+        assert refused.code == 2 and expected in _one_line_error(err)
+        return
+    assert code == 1
+    assert expected in _one_line_error(err)

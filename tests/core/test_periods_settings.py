@@ -30,12 +30,18 @@ def test_periods_are_taken_in_utc_whatever_the_offset():
         hour_of(datetime(2026, 11, 1))
 
 
-@pytest.mark.parametrize("text", ["2026-13", "2026-1", "Nov 2026", ""])
+@pytest.mark.parametrize("text", ["2026-13", "2026-1", "Nov 2026", "", "9999-12", "0000-01"])
 def test_bad_months_are_refused_with_the_expected_form(text):
     with pytest.raises(InvalidInput, match="YYYY-MM"):
         parse_month(text)
     with pytest.raises(InvalidInput, match="YYYY-MM-DD"):
         parse_day(text)
+
+
+def test_dates_past_the_calendar_are_refused_not_crashed_on():
+    with pytest.raises(InvalidInput, match="YYYY-MM-DD"):
+        parse_day("9999-12-31")
+    assert parse_day("2026-11-22").hours == 24
 
 
 def test_settings_parse_admins_and_name_the_variable_at_fault():
