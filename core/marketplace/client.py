@@ -61,6 +61,11 @@ HELD = "not sent: a configuration error stopped this product's sends in this pas
 RETRYABLE = {"ThrottlingException", "InternalServiceErrorException", "ServiceUnavailable"}
 # Failures before the request left this machine: Marketplace certainly did not see it.
 UNSENT = (EndpointConnectionError, ConnectTimeoutError, NoCredentialsError, ParamValidationError)
+# Failures that another attempt cannot cure: reported at once instead of retried.
+NOT_RETRIED = {
+    NoCredentialsError: ("no-credentials", "no AWS credentials for boto3 (not sent)"),
+    ParamValidationError: ("invalid-request", "botocore refused the request (not sent)"),
+}
 # Whole-call errors caused by one record's customer: split the call to find it.
 RECORD_ERRORS = {"InvalidCustomerIdentifierException", "InvalidLicenseException"}
 # Whole-call errors that no resend fixes: the product's sends stop until someone acts.
@@ -202,6 +207,8 @@ class MeteringClient:
             outcome, error = Outcome.NOT_PROCESSED, "still throttled after retries"
         elif code == "unsent":
             outcome, error = Outcome.NOT_PROCESSED, "could not reach Marketplace (not sent)"
+        elif code in _NOT_RETRIED_ERRORS:
+            outcome, error = Outcome.NOT_PROCESSED, _NOT_RETRIED_ERRORS[code]
         elif code in RETRYABLE or code.startswith(("http", "connection")):
             outcome, error = Outcome.UNKNOWN, f"outcome unknown after retries ({code})"
         else:
@@ -234,6 +241,9 @@ class MeteringClient:
                 if code not in RETRYABLE and status < 500:
                     return code, None, uncertain
             except UNSENT as exc:  # refused or timed out before the request went out
+                if type(exc) in NOT_RETRIED:
+                    log.error("BatchMeterUsage not sent: %s", exc)
+                    return NOT_RETRIED[type(exc)][0], None, uncertain
                 code = "unsent"
                 log.warning("BatchMeterUsage could not connect: %s", exc)
             except BotoCoreError as exc:  # connection cut or timed out: outcome unknown
@@ -252,6 +262,9 @@ class MeteringClient:
         """Exponential backoff with full jitter (AWS's recommendation)."""
         ceiling = min(self._max_delay, self._base_delay * 2**attempt)
         return random.uniform(ceiling / 2, ceiling)
+
+
+_NOT_RETRIED_ERRORS = dict(NOT_RETRIED.values())
 
 
 def _error_code(exc: ClientError) -> tuple[str, int]:

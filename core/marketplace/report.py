@@ -54,8 +54,14 @@ class SubmitReport:
         return dict(Counter(o.status for o in self.outcomes))
 
     @property
+    def unsent(self) -> list[RecordOutcome]:
+        """Records this pass tried and could not send: pending again, with the reason.
+        (A manual entry queued for a later hour is pending too, but with no error.)"""
+        return [o for o in self.outcomes if o.status == LedgerStatus.PENDING and o.error]
+
+    @property
     def problems(self) -> list[RecordOutcome]:
-        return [o for o in self.outcomes if o.status in PROBLEMS]
+        return [o for o in self.outcomes if o.status in PROBLEMS] + self.unsent
 
     @property
     def retry_ids(self) -> list[int]:
@@ -80,12 +86,17 @@ class SubmitReport:
             return "nothing was due"
         counts = self.counts
         parts = [f"{n} {status.replace('_', ' ')}" for status, n in sorted(counts.items())]
+        if self.unsent:
+            unsent = f"could not send {len(self.unsent)} of {len(self.outcomes)} records"
+            return f"{unsent} (they stay pending for the next pass): " + ", ".join(parts)
         verb = "would send" if self.dry_run else "sent"
         return f"{verb} {len(self.outcomes)} records: " + ", ".join(parts)
 
     def _severity(self) -> Severity:
         statuses = set(self.counts)
         if statuses & {LedgerStatus.FAILED, LedgerStatus.DUPLICATE, LedgerStatus.SENT}:
+            return Severity.ERROR
+        if self.unsent:
             return Severity.ERROR
         if LedgerStatus.NOT_SUBSCRIBED in statuses or self.moved or self.late:
             return Severity.WARNING

@@ -404,3 +404,32 @@ def test_a_not_subscribed_record_is_sent_under_corrected_ids_on_retry(world, mar
     )  # fmt: skip
     assert [o.status for o in report.outcomes] == ["accepted"]
     assert billed(marketplace, "cust-gamma", "storage_tb") == {H1: D(1)}
+
+
+def test_a_pass_without_aws_credentials_says_nothing_was_sent(
+    world, marketplace, clock, monkeypatch, tmp_path
+):
+    import boto3
+
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    # A session of its own: boto3's default one may hold credentials from earlier tests.
+    anonymous = boto3.session.Session().client(
+        "meteringmarketplace", endpoint_url=marketplace.endpoint_url, region_name="us-east-1"
+    )
+    world.usage(world.alpha, world.storage, H1, "1500")
+
+    report = run(world, marketplace, clock, H2 + timedelta(minutes=5), client=MeteringClient(
+        anonymous, rate=1000, base_delay=0.001, max_delay=0.002
+    ))  # fmt: skip
+
+    assert report.retries == 0  # no credentials is not retried
+    assert marketplace.requests == []
+    assert report.unsent and report.problems == report.unsent
+    assert "no AWS credentials" in report.unsent[0].error
+    assert report.message().summary.startswith("could not send")
+    assert report.message().severity is Severity.ERROR
+    assert row(world, "Alpha", "storage", H1).status == "pending"  # sent by the next pass
