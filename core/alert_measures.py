@@ -10,16 +10,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, cast
 
-from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from core.customers import active_contract
-from core.models import AlertRule, Customer, Dimension, Entitlement, EntitlementPeriod, HourlyRollup
+from core.models import AlertRule, Customer, Dimension, Entitlement, EntitlementPeriod
 from core.models.ops_jobs import AlertKind
 from core.periods import HOUR, Period, hour_floor, month_of
-from core.rollups import ROLLUP_COLUMNS, billed, hour_value, in_units
+from core.rollups import RollupRow, billed, grouped_rows, hour_value, in_units
 
 ZERO = Decimal(0)
 
@@ -56,23 +54,14 @@ def _customers(session: Session, rule: AlertRule) -> dict[int | None, Customer]:
 
 def _rows(
     session: Session, period: Period, dimension_ids: Iterable[int | None], rule: AlertRule
-) -> dict[tuple[int, int], list[HourlyRollup]]:
-    """(customer, dimension) -> its hourly rows in the period (read-only row tuples)."""
-    query = sa_select(*ROLLUP_COLUMNS).where(
-        col(HourlyRollup.dimension_id).in_(list(dimension_ids)),
-        col(HourlyRollup.hour) >= period.start,
-        col(HourlyRollup.hour) < period.end,
-    )
-    if rule.customer_id is not None:
-        query = query.where(col(HourlyRollup.customer_id) == rule.customer_id)
-    grouped: dict[tuple[int, int], list[HourlyRollup]] = {}
-    for row in session.execute(query):
-        # The rows carry the attributes summarize() and hour_value() read.
-        grouped.setdefault((row.customer_id, row.dimension_id), []).append(cast(Any, row))
-    return grouped
+) -> dict[tuple[int, int], list[RollupRow]]:
+    """(customer, dimension) -> its hourly rows in the period, for the rule's customer."""
+    customers = None if rule.customer_id is None else [rule.customer_id]
+    dimensions = [d for d in dimension_ids if d is not None]
+    return grouped_rows(session, period, customer_ids=customers, dimension_ids=dimensions)
 
 
-def measured(rows: list[HourlyRollup], period: Period, now: datetime, dim: Dimension) -> Decimal:
+def measured(rows: list[RollupRow], period: Period, now: datetime, dim: Dimension) -> Decimal:
     """The period's quantity so far, as billed, in the dimension's unit."""
     return billed(rows, dim, period, now)
 

@@ -22,12 +22,11 @@ from core.models import (
     Dimension,
     Entitlement,
     EntitlementPeriod,
-    HourlyRollup,
     Plan,
     Product,
 )
 from core.periods import Period, hour_floor, month_of
-from core.rollups import billed, billed_usage
+from core.rollups import RollupRow, billed, billed_usage, grouped_rows
 
 ZERO = Decimal(0)
 
@@ -114,7 +113,9 @@ def contracts_page(
     dims = _dimensions(session, product.id)
     period = month_of(now)
     entitled = _entitlements(session, [c.id for c, _, _ in found if c.id is not None])
-    month = _month_usage(session, [cu.id for _, cu, _ in found if cu.id is not None], period, now)
+    # This month's rollups for the page's customers, in one query.
+    ids = [cu.id for _, cu, _ in found if cu.id is not None]
+    month = grouped_rows(session, period, customer_ids=ids)
     rows = [_row(session, f, dims, period, now, entitled, month) for f in found]
     return ContractsPage(product.id, product.name, period, total, page, per_page, rows, len(dims))
 
@@ -148,7 +149,7 @@ def _row(
     period: Period,
     now: datetime,
     entitled: dict[tuple[int, int], Entitlement],
-    month: dict[tuple[int, int], list[HourlyRollup]],
+    month: dict[tuple[int, int], list[RollupRow]],
 ) -> ContractRow:
     contract, customer, plan = found
     assert contract.id is not None and customer.id is not None
@@ -173,18 +174,3 @@ def _row(
 def _entitlements(session: Session, contract_ids: list[int]) -> dict[tuple[int, int], Entitlement]:
     query = select(Entitlement).where(col(Entitlement.contract_id).in_(contract_ids))
     return {(e.contract_id, e.dimension_id): e for e in session.exec(query)}
-
-
-def _month_usage(
-    session: Session, customer_ids: list[int], period: Period, now: datetime
-) -> dict[tuple[int, int], list[HourlyRollup]]:
-    """(customer, dimension) -> this month's rollups, for a page of customers in one query."""
-    query = select(HourlyRollup).where(
-        col(HourlyRollup.customer_id).in_(customer_ids),
-        col(HourlyRollup.hour) >= period.start,
-        col(HourlyRollup.hour) < period.end,
-    )
-    grouped: dict[tuple[int, int], list[HourlyRollup]] = {}
-    for row in session.exec(query):
-        grouped.setdefault((row.customer_id, row.dimension_id), []).append(row)
-    return grouped

@@ -126,6 +126,28 @@ def _rows(session: Session, period: Period, **match: int) -> Sequence[RollupRow]
     return cast(Sequence[RollupRow], session.execute(query).all())
 
 
+def grouped_rows(
+    session: Session,
+    period: Period,
+    *,
+    customer_ids: Iterable[int] | None = None,
+    dimension_ids: Iterable[int] | None = None,
+) -> dict[tuple[int, int], list[RollupRow]]:
+    """(customer id, dimension id) -> its rows in the period, optionally for only some
+    customers or dimensions, in one query."""
+    query: Any = sa_select(*ROLLUP_COLUMNS).where(
+        col(HourlyRollup.hour) >= period.start, col(HourlyRollup.hour) < period.end
+    )
+    if customer_ids is not None:
+        query = query.where(col(HourlyRollup.customer_id).in_(list(customer_ids)))
+    if dimension_ids is not None:
+        query = query.where(col(HourlyRollup.dimension_id).in_(list(dimension_ids)))
+    grouped: dict[tuple[int, int], list[RollupRow]] = {}
+    for row in session.execute(query):
+        grouped.setdefault((row.customer_id, row.dimension_id), []).append(cast(RollupRow, row))
+    return grouped
+
+
 def period_usage(
     session: Session,
     *,
@@ -152,9 +174,7 @@ def usage_for_all(
     session: Session, *, period: Period, as_of: datetime | None = None
 ) -> dict[tuple[int, int], PeriodUsage]:
     """(customer id, dimension id) -> usage, for everything used in the period."""
-    grouped: dict[tuple[int, int], list[RollupRow]] = {}
-    for row in _rows(session, period):
-        grouped.setdefault((row.customer_id, row.dimension_id), []).append(row)
+    grouped = grouped_rows(session, period)
     return {key: summarize(rows, period, as_of) for key, rows in grouped.items()}
 
 
