@@ -9,6 +9,7 @@ datetimes. Sums are Decimal(38, 12) (128-bit integers underneath): exact.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 import polars as pl
@@ -23,28 +24,48 @@ _TIME = "%Y-%m-%dT%H:%M:%S%.f"
 
 
 def aggregate(checked: Validated) -> pl.DataFrame:
-    """One row per TEXT_KEY; `last_at` is still the sortable time text.
-
-    `last` is the quantity of the latest record; on equal times, the first one read."""
-    return checked.valid.group_by(TEXT_KEY).agg(aggregations())
+    """One row per TEXT_KEY; `last_at` is still the sortable time text."""
+    return grouped(checked.valid.lazy(), TEXT_KEY).collect()
 
 
-def aggregations() -> list[pl.Expr]:
-    """Per group of rows with `q` (Decimal) and `ts_key`: sum, count, min, max, last, last_at."""
+def grouped(rows: pl.LazyFrame, keys: Sequence[str], *extra: pl.Expr) -> pl.LazyFrame:
+    """Rows with `q` (Decimal) and `ts_key` grouped by `keys` into VALUES (and `extra`).
+
+    `last` is the quantity of the latest record; of equal times, the one read later
+    (the rows are grouped in reverse, and arg_max takes the first)."""
+    latest = pl.col("q").get(pl.col("ts_key").arg_max())
+    return (
+        rows.reverse()
+        .group_by(keys)
+        .agg(*_totals(), latest.alias("last"), pl.col("ts_key").max().alias("last_at"), *extra)
+    )
+
+
+def grouped_in_order(rows: pl.LazyFrame, keys: Sequence[str], *extra: pl.Expr) -> pl.LazyFrame:
+    """The same for rows in time order whose `timestamp` is the clean spelling
+    (`...Z`): a group's last row is its latest, so no arg-max is needed."""
+    last_at = pl.col("timestamp").last().str.strip_suffix("Z")
+    return rows.group_by(keys).agg(
+        *_totals(), pl.col("q").last().alias("last"), last_at.alias("last_at"), *extra
+    )
+
+
+def _totals() -> list[pl.Expr]:
     return [
         pl.col("q").sum().alias("sum"),
         pl.len().cast(pl.Int64).alias("count"),
         pl.col("q").min().alias("min"),
         pl.col("q").max().alias("max"),
-        pl.col("q").get(pl.col("ts_key").arg_max()).alias("last"),
-        pl.col("ts_key").max().alias("last_at"),
     ]
 
 
 def combine(parts: list[pl.DataFrame], keys: list[str]) -> pl.DataFrame:
-    """Aggregates of several chunks (or objects) merged into one row per key."""
+    """Aggregates of several chunks (or objects) merged into one row per key.
+
+    Reversed, like `grouped`, so that of equal `last_at` the later part's `last` wins."""
     return (
         pl.concat(parts)
+        .reverse()
         .group_by(keys, maintain_order=True)
         .agg(
             pl.col("sum").sum(),

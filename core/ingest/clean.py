@@ -1,13 +1,19 @@
-"""The common case in one Polars query: rows that need no checking beyond cheap tests.
+"""The common case in one Polars query: group first, check the groups, not every row.
 
 A row is clean when all four fields are present, the timestamp is ISO 8601 UTC
 (`...Z`) in an hour strictly inside the accepted time range, the dimension is
-known, and the quantity casts to a non-negative Decimal(38, 12). Clean rows are
-validated and grouped in one lazy query, so Polars computes each column once and
-fuses the filter into the group_by; every other row goes, unchanged, through
-validate.py, which names its quarantine reason or reads its unusual spelling.
-The two give identical aggregates for a clean row: the split only decides which
-code does the work.
+known, and the quantity casts to a non-negative Decimal(38, 12). Only what must
+be looked at per row is (the timestamp's spelling, the quantity's cast); all rows
+are then grouped by (usage id, dimension, hour text), and the rest of the rule is
+checked once per group: its dimension and hour, its minimum, and whether any of
+its rows failed a per-row check. A group that fails hands all its rows, unchanged,
+to validate.py, which names each bad row's quarantine reason and counts the good
+ones; the split only decides which code does the work, never the result.
+
+`last` (the latest record's quantity) needs an arg-max per group, the costliest
+aggregation; when the chunk's timestamps are already in order (products write
+them so) and of one length (so text order is time order), it is each group's last
+row instead.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from functools import lru_cache
 
 import polars as pl
 
-from core.ingest.aggregate import TEXT_KEY, aggregations
+from core.ingest.aggregate import TEXT_KEY, grouped, grouped_in_order
 from core.ingest.validate import HOUR_TEXT, MAX_AHEAD, QUANTITY
 
 # ASCII digits only ([0-9], not the Unicode-aware \d): faster, and anything else is
@@ -59,23 +65,40 @@ def _hour(moment: datetime) -> datetime:
 def split_clean(frame: pl.DataFrame, rule: CleanRule) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(the clean rows' aggregates by TEXT_KEY, the other rows as they came)."""
     text = pl.col("timestamp")
+    rows = frame.lazy().with_columns(
+        q=pl.col("quantity").cast(QUANTITY, strict=False),
+        hour_text=text.str.slice(0, 13),
+        unfit=~text.str.contains(_ISO_Z).fill_null(False),
+    )
+    unfit = (pl.col("unfit") | pl.col("q").is_null()).any().alias("unfit")
+    if _in_time_order(frame["timestamp"]):
+        query = grouped_in_order(rows, TEXT_KEY, unfit)
+    else:
+        query = grouped(rows.with_columns(ts_key=text.str.strip_suffix("Z")), TEXT_KEY, unfit)
+    groups = query.collect()
     clean = pl.all_horizontal(
+        ~pl.col("unfit"),
         pl.col("customer").is_not_null(),
         pl.col("dimension").is_in(rule.dimensions),
         pl.col("hour_text").is_in(list(rule.hours)),
-        text.str.contains(_ISO_Z),
-        pl.col("q") >= 0,
+        pl.col("min") >= 0,
     ).fill_null(False)
-    marked = frame.lazy().with_columns(
-        q=pl.col("quantity").cast(QUANTITY, strict=False), hour_text=text.str.slice(0, 13)
+    groups = groups.with_columns(clean=clean)
+    if groups["clean"].all():
+        return groups.drop("unfit", "clean"), frame.clear()
+    bad = groups.filter(~pl.col("clean")).select(TEXT_KEY)
+    rest = frame.with_columns(hour_text=text.str.slice(0, 13)).join(
+        bad, on=list(TEXT_KEY), how="semi", nulls_equal=True
     )
-    marked = marked.with_columns(clean=clean)
-    groups = (
-        marked.filter("clean")
-        .with_columns(ts_key=text.str.strip_suffix("Z"))
-        .group_by(TEXT_KEY)
-        .agg(aggregations())
-    )
-    rest = marked.filter(~pl.col("clean")).select(frame.columns)
-    aggregated, others = pl.collect_all([groups, rest])
-    return aggregated, others
+    return groups.filter("clean").drop("unfit", "clean"), rest.select(frame.columns)
+
+
+def _in_time_order(timestamps: pl.Series) -> bool:
+    """Whether text order is time order for these timestamps and they are in it.
+
+    Equal lengths make it so for the clean spelling (the same number of fraction
+    digits); rows of any other spelling fail the per-row check anyway."""
+    if timestamps.null_count() or not timestamps.is_sorted():
+        return False
+    lengths = timestamps.str.len_bytes()
+    return lengths.min() == lengths.max()

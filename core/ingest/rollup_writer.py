@@ -58,9 +58,10 @@ def merge_frames(
 ) -> pl.DataFrame:
     """Stored rows (with `id`) merged with new aggregates of the same keys: `id` + VALUES.
 
-    `last` follows the later `last_at`; on a tie the stored one stays (first seen wins)."""
+    `last` follows the later `last_at`; on a tie the new one wins (the record read last,
+    as within an object)."""
     joined = stored.join(new, on=list(keys), how="inner", suffix="_new")
-    later = pl.col("last_at").is_null() | (pl.col("last_at_new") > pl.col("last_at"))
+    later = pl.col("last_at").is_null() | (pl.col("last_at_new") >= pl.col("last_at"))
     merged = {
         "sum": pl.col("sum") + pl.col("sum_new"),
         "count": pl.col("count") + pl.col("count_new"),

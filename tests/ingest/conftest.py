@@ -10,7 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlmodel import Session, select
 
 from core.ingest.pipeline import ingest_pass
@@ -122,7 +122,7 @@ def rollup_rows(engine: Engine) -> dict[tuple[int, int, datetime], tuple]:
 
 
 def expected_rows(paths: list[Path], catalog: Catalog) -> dict[tuple[int, int, datetime], tuple]:
-    """Reference aggregates in plain Python; `last` is the first record read at the latest time."""
+    """Reference aggregates in plain Python; `last` is the last record read at the latest time."""
     rows: dict[tuple[int, int, datetime], tuple] = {}
     for path in paths:
         for line in path.read_text().splitlines():
@@ -141,7 +141,7 @@ def expected_rows(paths: list[Path], catalog: Catalog) -> dict[tuple[int, int, d
                 rows[key] = (quantity, 1, quantity, quantity, quantity, moment)
                 continue
             total, count, low, high, last, last_at = rows[key]
-            later = moment > last_at
+            later = moment >= last_at
             rows[key] = (
                 total + quantity,
                 count + 1,
@@ -151,3 +151,35 @@ def expected_rows(paths: list[Path], catalog: Catalog) -> dict[tuple[int, int, d
                 moment if later else last_at,
             )
     return rows
+
+
+def crash_on_quarantine(engine: Engine) -> None:
+    """A real database failure inside the commit, after the rollups were written."""
+    with engine.begin() as conn:
+        if engine.dialect.name == "sqlite":
+            conn.execute(
+                text(
+                    "CREATE TRIGGER crash BEFORE INSERT ON quarantinedline BEGIN SELECT RAISE(ABORT, 'injected crash'); END"  # noqa: E501
+                )
+            )
+        else:
+            conn.execute(
+                text(
+                    "CREATE OR REPLACE FUNCTION crash() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'injected crash'; END $$ LANGUAGE plpgsql"  # noqa: E501
+                )
+            )
+            conn.execute(
+                text(
+                    "CREATE TRIGGER crash BEFORE INSERT ON quarantinedline FOR EACH ROW EXECUTE FUNCTION crash()"  # noqa: E501
+                )
+            )
+
+
+def heal(engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "DROP TRIGGER crash"
+                + ("" if engine.dialect.name == "sqlite" else " ON quarantinedline")
+            )
+        )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine
 
 from core.ingest.synthetic import write_usage_files
@@ -99,3 +101,40 @@ def test_common_and_unusual_spellings_of_one_hour_roll_up_together(
     [(sum_, count, low, high, last, last_at)] = rollup_rows(engine).values()
     assert (sum_, count, low, high) == (Decimal("13.751"), 5, Decimal("0.001"), Decimal(10))
     assert (last, last_at) == (Decimal("0.001"), datetime(2026, 11, 22, 1, 50, 0, 123456, UTC))
+
+
+def test_records_out_of_time_order_give_the_same_rollups(
+    engine: Engine, catalog, usage: Path
+) -> None:
+    # Shuffled lines take the general arg-max path; in-order ones the last-row one.
+    paths = write_usage_files(
+        usage, usage_ids=USAGE_IDS, dimensions=DIMENSIONS, start=START, hours=2, seed=4
+    )
+    lines = paths[1].read_text().splitlines()
+    random.Random(1).shuffle(lines)
+    paths[1].write_text("\n".join(lines) + "\n")
+    run_pass(engine, usage, chunk_bytes=20_000)  # several chunks per object too
+    assert rollup_rows(engine) == expected_rows(paths, catalog)
+
+
+@pytest.mark.parametrize("in_order", [True, False])
+@pytest.mark.parametrize("chunk_bytes", [1 << 20, 200])
+def test_of_records_at_the_latest_time_the_one_read_last_is_last(
+    engine: Engine, catalog, usage: Path, in_order: bool, chunk_bytes: int
+) -> None:
+    # A gauge read twice at the same instant: the later line is the correction.
+    times = ["01:10:00.000", "01:20:00.000", "01:20:00.000", "01:05:00.000"]
+    quantities = ["5", "7", "9", "1"]
+    rows = list(zip(times, quantities, strict=True))
+    if in_order:
+        rows.sort(key=lambda row: row[0])  # stable: 7 stays before 9
+    text = "".join(
+        f'{{"timestamp": "2026-11-22T{at}Z", "customer": "acct-0001", '
+        f'"dimension": "users", "quantity": {quantity}}}\n'
+        for at, quantity in rows
+    )
+    (usage / "gauge.jsonl").write_text(text)
+    run_pass(engine, usage, chunk_bytes=chunk_bytes)
+    [(total, count, _, _, last, last_at)] = rollup_rows(engine).values()
+    assert (total, count, last) == (Decimal(22), 4, Decimal(9))
+    assert last_at == datetime(2026, 11, 22, 1, 20, tzinfo=UTC)
