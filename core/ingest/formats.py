@@ -20,12 +20,12 @@ from typing import BinaryIO
 import polars as pl
 
 from core.ingest.csvrows import csv_chunk
-from core.ingest.lines import Lines, line_blocks, prefetched
+from core.ingest.lines import Lines, line_blocks, numbered_blocks, prefetched
 from core.ingest.parquet import parquet_chunks
 from core.ingest.records import FIELDS, Chunk, canonical, rows_frame
 from core.ingest.sources import OpenedObject
 
-CHUNK_BYTES = 64 * 2**20
+CHUNK_BYTES = 24 * 2**20
 _PIECE_LINES = 2000  # when a chunk has a bad line, Polars retries it in pieces this long
 _FLOAT_SAFE_LEN = 16  # up to 15 significant digits survive a round trip through a float
 
@@ -74,16 +74,10 @@ def read_chunks(
     elif fmt is Format.CSV:
         yield from _csv_chunks(stream, fields, chunk_bytes)
     else:
-        # Parsed in the read-ahead thread: this chunk is validated while the next is parsed.
-        yield from prefetched(_jsonl_chunks(stream, fields, chunk_bytes))
-
-
-def _jsonl_chunks(stream: BinaryIO, fields: Mapping[str, str], chunk_bytes: int) -> Iterator[Chunk]:
-    first = 1
-    for block in line_blocks(stream, chunk_bytes):
-        lines = Lines(block, first)
-        yield _jsonl_chunk(lines, fields)
-        first += lines.count
+        # Three stages, each in its own thread: reading and cutting a block, parsing
+        # the one before, validating the one before that.
+        blocks = prefetched(numbered_blocks(stream, chunk_bytes))
+        yield from prefetched(_jsonl_chunk(lines, fields) for lines in blocks)
 
 
 def _jsonl_chunk(lines: Lines, fields: Mapping[str, str]) -> Chunk:
