@@ -1,12 +1,14 @@
 """The objects of one pass: claim, read, commit, each object overlapping its neighbours.
 
 Reading (Polars, mostly outside the GIL) and committing (the database) use
-different resources, so while object N's transaction runs in a background thread,
-later objects are read too: up to four objects (192 MB between them; a larger
-one is read alone) are read at once, so one object's single-threaded steps
-(validating, grouping, Python glue) run while another's JSON is parsed, and both
-CPUs stay busy. Only one commit runs at a time, and claims (and failure marks)
-are made between commits, so on SQLite (one writer) nothing waits on the write lock.
+different resources, so while one transaction runs in a background thread, later
+objects are read too: up to four objects (192 MB between them; a larger one is
+read alone) are read at once, so one object's single-threaded steps (validating,
+grouping, Python glue) run while another's JSON is parsed, and both CPUs stay
+busy. Objects whose reading is done by the time the last commit ends are
+committed together (commit.py), so many small objects do not queue up behind a
+commit each. Only one commit runs at a time, and claims (and failure marks) are
+made between commits, so on SQLite (one writer) nothing waits on the write lock.
 """
 
 from __future__ import annotations
@@ -15,15 +17,17 @@ import logging
 import time
 from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Engine
+from sqlmodel import Session
 
 from core.db import session_scope
 from core.ingest.claims import Claim, claim, known_objects, mark_failed, record_reupload
-from core.ingest.commit import commit_object
+from core.ingest.commit import Outcome, commit_objects
 from core.ingest.objects import Context, ObjectResult, Progress, read_object
 from core.ingest.records import batched
 from core.ingest.report import IngestReport
@@ -37,6 +41,7 @@ log = logging.getLogger(__name__)
 # steps overlap another's parsing; a large one alone (each holds up to three blocks).
 _READING = 4
 _READING_BYTES = 192 * 2**20
+_COMMIT_AT_ONCE = 16  # objects in one transaction, at most
 _SETTLED = {ObjectStatus.DONE, ObjectStatus.REUPLOADED}
 
 
@@ -61,7 +66,7 @@ class PassRunner:
         self.engine, self.source, self.context, self.report = engine, source, context, report
         self.settings = settings
         self.started = time.monotonic()
-        self._pending: tuple[Future[bool], Claim, ObjectResult] | None = None
+        self._pending: tuple[Future[list[Outcome]], list[tuple[Claim, ObjectResult]]] | None = None
 
     def clock(self) -> datetime:
         """The pass's `now` moved on by the time the pass has taken (leases, done marks)."""
@@ -73,51 +78,66 @@ class PassRunner:
             ThreadPoolExecutor(_READING, thread_name_prefix="ingest-read") as reader,
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-commit") as committer,
         ):
+            stock: deque[Claim] = deque()  # claimed, not yet reading
             reading: deque[tuple[Claim, Future[ObjectResult]]] = deque()
             try:
                 while True:
-                    self._settle()
-                    # Claimed while no commit runs; read while earlier objects finish.
-                    while _room(reading) and (taken := next(claims, None)):
+                    if self._pending is None or self._pending[0].done():
+                        self._settle()
+                        if not stock:  # claims are written between commits
+                            stock.extend(next(claims, []))
+                    while stock and _room(reading):
+                        taken = stock.popleft()
                         reading.append((taken, reader.submit(self._read, taken)))
-                    if not reading:
+                    if self._pending is not None:
+                        # Until the commit is done, start more reads as others end.
+                        running: list[Future[Any]] = [f for _, f in reading if not f.done()]
+                        wait([self._pending[0], *running], return_when=FIRST_COMPLETED)
+                    elif reading:
+                        batch = self._read_batch(reading)
+                        if batch:
+                            commit = committer.submit(
+                                commit_objects, self.engine, batch, now=self.clock()
+                            )
+                            self._pending = (commit, batch)
+                    elif not stock:
                         return
-                    taken, future = reading.popleft()
-                    result = self._result(taken, future)
-                    if result is not None:
-                        commit = committer.submit(
-                            commit_object, self.engine, taken, result, now=self.clock()
-                        )
-                        self._pending = (commit, taken, result)
             finally:
                 self._settle()
 
-    def _claims(self, refs: list[ObjectRef]) -> Iterator[Claim]:
+    def _claims(self, refs: list[ObjectRef]) -> Iterator[list[Claim]]:
+        """Claims a few at a time (one transaction each, never an empty list), so reading
+        never waits on one."""
         for batch in batched(refs, 500):
             with session_scope(self.engine) as session:
                 known = known_objects(session, source=self.source.name, keys=[r.key for r in batch])
-            for ref in batch:
-                taken = self._claim(ref, known.get(ref.key, []))
-                if taken is not None:
-                    yield taken
+            wanted = [ref for ref in batch if self._wanted(ref, known.get(ref.key, []))]
+            for group in batched(wanted, _READING):
+                with session_scope(self.engine) as session:
+                    taken = [self._claim(session, ref) for ref in group]
+                if won := [t for t in taken if t is not None]:
+                    yield won
 
-    def _claim(self, ref: ObjectRef, known: list[IngestedObject]) -> Claim | None:
+    def _wanted(self, ref: ObjectRef, known: list[IngestedObject]) -> bool:
+        """Whether to try to claim the object: not settled, not a re-upload of one counted."""
         if any(row.etag == ref.etag and row.status in _SETTLED for row in known):
-            return None
+            return False
         others = [r for r in known if r.etag != ref.etag]
         counted = [r for r in others if r.status in (ObjectStatus.DONE, ObjectStatus.CLAIMED)]
         if counted and not any(row.etag == ref.etag for row in known):
             self._reuploaded(ref, counted[0])
-            return None
-        with session_scope(self.engine) as session:
-            taken = claim(
-                session,
-                source=self.source.name,
-                ref=ref,
-                worker=self.settings.worker,
-                now=self.clock(),
-                lease=self.settings.lease,
-            )
+            return False
+        return True
+
+    def _claim(self, session: Session, ref: ObjectRef) -> Claim | None:
+        taken = claim(
+            session,
+            source=self.source.name,
+            ref=ref,
+            worker=self.settings.worker,
+            now=self.clock(),
+            lease=self.settings.lease,
+        )
         if taken is None:
             self.report.in_progress += 1
         return taken
@@ -143,6 +163,18 @@ class PassRunner:
             progress=self.settings.progress,
         )
 
+    def _read_batch(
+        self, reading: deque[tuple[Claim, Future[ObjectResult]]]
+    ) -> list[tuple[Claim, ObjectResult]]:
+        """The next object once read, and those after it whose reading is done too."""
+        batch: list[tuple[Claim, ObjectResult]] = []
+        while reading and (not batch or reading[0][1].done()) and len(batch) < _COMMIT_AT_ONCE:
+            taken, future = reading.popleft()
+            result = self._result(taken, future)
+            if result is not None:
+                batch.append((taken, result))
+        return batch
+
     def _result(self, taken: Claim, reading: Future[ObjectResult]) -> ObjectResult | None:
         """The object's reading, or None once its failure is recorded (no commit runs now)."""
         try:
@@ -152,20 +184,22 @@ class PassRunner:
             return None
 
     def _settle(self) -> None:
-        """Wait for the commit in flight and account for it."""
+        """Wait for the commit in flight and account for each of its objects."""
         if self._pending is None:
             return
-        commit, taken, result = self._pending
+        commit, batch = self._pending
         self._pending = None
         try:
-            committed = commit.result()
+            outcomes = commit.result()
         except Exception as exc:
-            self._failed(taken, exc)
-            return
-        if committed:
-            self._add(taken.ref, result)
-        else:
-            self.report.in_progress += 1
+            outcomes = [exc] * len(batch)
+        for (taken, result), outcome in zip(batch, outcomes, strict=True):
+            if isinstance(outcome, Exception):
+                self._failed(taken, outcome)
+            elif outcome:
+                self._add(taken.ref, result)
+            else:
+                self.report.in_progress += 1
 
     def _failed(self, taken: Claim, exc: Exception) -> None:
         log.warning("object %s failed; it will be retried", taken.ref.key, exc_info=exc)

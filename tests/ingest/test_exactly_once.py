@@ -7,7 +7,7 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from core.ingest.claims import claim
@@ -19,44 +19,14 @@ from tests.ingest.conftest import (
     NOW,
     START,
     USAGE_IDS,
+    crash_on_quarantine,
     expected_totals,
+    heal,
     rollup_totals,
     run_pass,
 )
 
 BAD = '{"timestamp": "2026-11-22T01:00:00Z", "customer": "acct-0001", "dimension": "users", "quantity": -1}\n'  # noqa: E501
-
-
-def _crash_on_quarantine(engine: Engine) -> None:
-    """A real database failure inside the commit, after the rollups were written."""
-    with engine.begin() as conn:
-        if engine.dialect.name == "sqlite":
-            conn.execute(
-                text(
-                    "CREATE TRIGGER crash BEFORE INSERT ON quarantinedline BEGIN SELECT RAISE(ABORT, 'injected crash'); END"  # noqa: E501
-                )
-            )
-        else:
-            conn.execute(
-                text(
-                    "CREATE FUNCTION crash() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'injected crash'; END $$ LANGUAGE plpgsql"  # noqa: E501
-                )
-            )
-            conn.execute(
-                text(
-                    "CREATE TRIGGER crash BEFORE INSERT ON quarantinedline FOR EACH ROW EXECUTE FUNCTION crash()"  # noqa: E501
-                )
-            )
-
-
-def _heal(engine: Engine) -> None:
-    with engine.begin() as conn:
-        conn.execute(
-            text(
-                "DROP TRIGGER crash"
-                + ("" if engine.dialect.name == "sqlite" else " ON quarantinedline")
-            )
-        )
 
 
 def test_a_crash_between_parse_and_commit_counts_nothing_and_is_retried(
@@ -67,14 +37,14 @@ def test_a_crash_between_parse_and_commit_counts_nothing_and_is_retried(
     )
     with paths[0].open("a") as file:
         file.write(BAD)  # only the first object has a line to quarantine
-    _crash_on_quarantine(engine)
+    crash_on_quarantine(engine)
     failed = run_pass(engine, usage)
     assert failed.objects == 1 and [key for key, _ in failed.failed] == [
         "2026/11/22/00/usage-0000.jsonl"
     ]
     assert "injected crash" in failed.failed[0][1]
     assert rollup_totals(engine) == expected_totals(paths[1:], catalog)  # hour 00: nothing
-    _heal(engine)
+    heal(engine)
     retried = run_pass(engine, usage, now=NOW + timedelta(minutes=1))
     assert (retried.objects, retried.rejected) == (1, 1)
     assert rollup_totals(engine) == expected_totals(paths, catalog)
@@ -102,6 +72,25 @@ def test_an_object_held_by_a_dead_worker_is_taken_over_after_its_lease(
     late = run_pass(engine, usage, now=NOW + timedelta(minutes=16))
     assert late.objects == 1
     assert rollup_totals(engine) == expected_totals(paths, catalog)
+
+
+def test_objects_held_by_a_live_worker_do_not_hold_up_the_rest(
+    engine: Engine, catalog, usage: Path
+) -> None:
+    paths = write_usage_files(
+        usage, usage_ids=USAGE_IDS, dimensions=DIMENSIONS, start=START, hours=6
+    )
+    refs = list(open_source(str(usage), s3_client=None).discover(now=NOW))
+    with Session(engine) as session:  # another worker is busy with the first four
+        for ref in refs[:4]:
+            lease = timedelta(minutes=15)
+            source = str(usage.resolve())
+            claim(session, source=source, ref=ref, worker="other", now=NOW, lease=lease)
+        session.commit()
+    report = run_pass(engine, usage)
+    assert (report.objects, report.in_progress) == (2, 4)
+    held = {usage / ref.key for ref in refs[:4]}
+    assert rollup_totals(engine) == expected_totals([p for p in paths if p not in held], catalog)
 
 
 def test_a_reuploaded_object_is_reported_and_not_counted_again(

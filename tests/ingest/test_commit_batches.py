@@ -1,0 +1,99 @@
+"""Objects committed together count exactly as they would one by one, and one object's
+trouble (a claim lost, a failing write) stays its own."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from core.db import session_scope
+from core.ingest.claims import Claim, claim
+from core.ingest.commit import commit_objects
+from core.ingest.formats import CHUNK_BYTES
+from core.ingest.objects import ObjectResult, read_object
+from core.ingest.pipeline import load_context
+from core.ingest.sources import open_source
+from core.ingest.synthetic import write_usage_files
+from core.ingest.validate import DEFAULT_MAX_AGE
+from core.models import IngestedObject
+from tests.ingest.conftest import (
+    DIMENSIONS,
+    NOW,
+    START,
+    USAGE_IDS,
+    crash_on_quarantine,
+    expected_rows,
+    expected_totals,
+    heal,
+    rollup_rows,
+    rollup_totals,
+)
+
+NEGATIVE = '{"timestamp": "2026-11-22T01:00:00Z", "customer": "acct-0001", "dimension": "users", "quantity": -1}\n'  # noqa: E501
+
+
+def claimed_and_read(engine: Engine, usage: Path) -> list[tuple[Claim, ObjectResult]]:
+    """Every object of the folder, claimed by worker w1 and read, in key order."""
+    source = open_source(str(usage), s3_client=None)
+    with session_scope(engine) as session:
+        context = load_context(session, now=NOW, max_age=DEFAULT_MAX_AGE)
+    batch = []
+    for ref in sorted(source.discover(now=NOW), key=lambda r: r.key):
+        with session_scope(engine) as session:
+            lease = timedelta(minutes=15)
+            taken = claim(session, source=source.name, ref=ref, worker="w1", now=NOW, lease=lease)
+        assert taken is not None
+        result = read_object(source, ref, context, chunk_bytes=CHUNK_BYTES, quarantine_cap=100)
+        batch.append((taken, result))
+    return batch
+
+
+def write_hours(usage: Path, hours: int) -> list[Path]:
+    kwargs = dict(usage_ids=USAGE_IDS, dimensions=DIMENSIONS, start=START, records_per_hour=300)
+    return write_usage_files(usage, hours=hours, **kwargs)
+
+
+def test_objects_committed_together_count_as_one_by_one(
+    engine: Engine, catalog, usage: Path
+) -> None:
+    paths = write_hours(usage, 3)
+    # The same hours twice over, as a product re-sending a day under another key.
+    paths += write_usage_files(
+        usage / "again", usage_ids=USAGE_IDS, dimensions=DIMENSIONS, start=START, hours=2, seed=9
+    )
+    assert commit_objects(engine, claimed_and_read(engine, usage), now=NOW) == [True] * 5
+    assert rollup_rows(engine) == expected_rows(sorted(paths), catalog)
+    with Session(engine) as session:
+        assert {o.status for o in session.exec(select(IngestedObject))} == {"done"}
+
+
+def test_a_claim_lost_in_a_batch_leaves_the_others_committed(
+    engine: Engine, catalog, usage: Path
+) -> None:
+    paths = write_hours(usage, 3)
+    batch = claimed_and_read(engine, usage)
+    with session_scope(engine) as session:  # w1 stalled: w2 takes the middle object over
+        later = NOW + timedelta(minutes=16)
+        source = str(usage.resolve())
+        lease = timedelta(minutes=15)
+        ref = batch[1][0].ref
+        assert claim(session, source=source, ref=ref, worker="w2", now=later, lease=lease)
+    assert commit_objects(engine, batch, now=NOW) == [True, False, True]
+    assert rollup_totals(engine) == expected_totals([paths[0], paths[2]], catalog)
+
+
+def test_an_object_whose_write_fails_fails_alone(engine: Engine, catalog, usage: Path) -> None:
+    paths = write_hours(usage, 3)
+    with paths[1].open("a") as file:
+        file.write(NEGATIVE)  # only the middle object has a line to quarantine
+    crash_on_quarantine(engine)
+    try:
+        outcomes = commit_objects(engine, claimed_and_read(engine, usage), now=NOW)
+    finally:
+        heal(engine)
+    assert outcomes[0] is True and outcomes[2] is True
+    assert isinstance(outcomes[1], Exception) and "injected crash" in str(outcomes[1])
+    assert rollup_totals(engine) == expected_totals([paths[0], paths[2]], catalog)
