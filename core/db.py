@@ -24,6 +24,7 @@ from core.errors import ConfigError
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Any fixed number: serialises schema upgrades of several replicas on PostgreSQL.
 _MIGRATION_LOCK = 0x6D657465
+_WAL_CHECKPOINT_PAGES = 10_000
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -41,6 +42,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # Checkpoint every ~40 MB of WAL, not every 4 MB: an ingestion pass rewrites the
+    # same rollup index pages commit after commit, and each checkpoint copies and syncs them.
+    cursor.execute(f"PRAGMA wal_autocheckpoint={_WAL_CHECKPOINT_PAGES}")
     cursor.close()
 
 
