@@ -87,8 +87,9 @@ def split_clean(frame: pl.DataFrame, rule: CleanRule) -> tuple[pl.DataFrame, pl.
     if groups["clean"].all():
         return groups.drop("unfit", "clean"), frame.clear()
     bad = groups.filter(~pl.col("clean")).select(TEXT_KEY)
+    # In read order: it decides ties for `last` and which rejected lines are kept whole.
     rest = frame.with_columns(hour_text=text.str.slice(0, 13)).join(
-        bad, on=list(TEXT_KEY), how="semi", nulls_equal=True
+        bad, on=list(TEXT_KEY), how="semi", nulls_equal=True, maintain_order="left"
     )
     return groups.filter("clean").drop("unfit", "clean"), rest.select(frame.columns)
 

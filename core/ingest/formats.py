@@ -148,7 +148,7 @@ def _exact_quantities(frame: pl.DataFrame, lines: Lines, fields: Mapping[str, st
         {"line": list(exact), "exact": list(exact.values())},
         schema={"line": pl.Int64, "exact": pl.String},
     )
-    joined = frame.join(fixed, on="line", how="left")
+    joined = frame.join(fixed, on="line", how="left", maintain_order="left")
     return joined.with_columns(pl.coalesce("exact", "quantity").alias("quantity")).drop("exact")
 
 

@@ -76,7 +76,9 @@ def _sqlite_insert_new(session: Session, target: Target, frame: pl.DataFrame) ->
         params += owners
     stored = _read(session, target, where, tuple(params))
     stored = stored.join(frame.select(target.keys), on=list(target.keys), how="semi")
-    new = frame.join(stored.select(target.keys), on=list(target.keys), how="anti")
+    new = frame.join(
+        stored.select(target.keys), on=list(target.keys), how="anti", maintain_order="left"
+    )
     if not new.is_empty():
         names = ", ".join(f'"{c}"' for c in new.columns)
         marks = ", ".join("?" for _ in new.columns)

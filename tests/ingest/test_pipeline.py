@@ -119,12 +119,16 @@ def test_records_out_of_time_order_give_the_same_rollups(
 
 @pytest.mark.parametrize("in_order", [True, False])
 @pytest.mark.parametrize("chunk_bytes", [1 << 20, 200])
+@pytest.mark.parametrize("with_rejected", [False, True])
 def test_of_records_at_the_latest_time_the_one_read_last_is_last(
-    engine: Engine, catalog, usage: Path, in_order: bool, chunk_bytes: int
+    engine: Engine, catalog, usage: Path, in_order: bool, chunk_bytes: int, with_rejected: bool
 ) -> None:
-    # A gauge read twice at the same instant: the later line is the correction.
+    # A gauge read twice at the same instant: the later line is the correction. A
+    # rejected line in the same hour sends the group down the row-by-row path.
     times = ["01:10:00.000", "01:20:00.000", "01:20:00.000", "01:05:00.000"]
     quantities = ["5", "7", "9", "1"]
+    if with_rejected:
+        times, quantities = [*times, "01:15:00.000"], [*quantities, "-3"]
     rows = list(zip(times, quantities, strict=True))
     if in_order:
         rows.sort(key=lambda row: row[0])  # stable: 7 stays before 9
@@ -134,7 +138,8 @@ def test_of_records_at_the_latest_time_the_one_read_last_is_last(
         for at, quantity in rows
     )
     (usage / "gauge.jsonl").write_text(text)
-    run_pass(engine, usage, chunk_bytes=chunk_bytes)
+    report = run_pass(engine, usage, chunk_bytes=chunk_bytes)
+    assert report.rejected == with_rejected
     [(total, count, _, _, last, last_at)] = rollup_rows(engine).values()
     assert (total, count, last) == (Decimal(22), 4, Decimal(9))
     assert last_at == datetime(2026, 11, 22, 1, 20, tzinfo=UTC)
