@@ -41,7 +41,6 @@ log = logging.getLogger(__name__)
 # steps overlap another's parsing; a large one alone (each holds up to three blocks).
 _READING = 4
 _READING_BYTES = 192 * 2**20
-_COMMIT_AT_ONCE = 16  # objects in one transaction, at most
 _SETTLED = {ObjectStatus.DONE, ObjectStatus.REUPLOADED}
 
 
@@ -168,7 +167,7 @@ class PassRunner:
     ) -> list[tuple[Claim, ObjectResult]]:
         """The next object once read, and those after it whose reading is done too."""
         batch: list[tuple[Claim, ObjectResult]] = []
-        while reading and (not batch or reading[0][1].done()) and len(batch) < _COMMIT_AT_ONCE:
+        while reading and (not batch or reading[0][1].done()):
             taken, future = reading.popleft()
             result = self._result(taken, future)
             if result is not None:
