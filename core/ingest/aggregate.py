@@ -14,7 +14,7 @@ from datetime import datetime
 
 import polars as pl
 
-from core.ingest.validate import Validated
+from core.ingest.validate import Validated, time_key
 
 ROLLUP_KEY = ("customer_id", "dimension_id", "hour")
 UNMATCHED_KEY = ("usage_id", "dimension_id", "hour")
@@ -29,22 +29,22 @@ def aggregate(checked: Validated) -> pl.DataFrame:
 
 
 def grouped(rows: pl.LazyFrame, keys: Sequence[str], *extra: pl.Expr) -> pl.LazyFrame:
-    """Rows with `q` (Decimal) and `ts_key` grouped by `keys` into VALUES (and `extra`).
+    """Rows with `q` (Decimal) and `ts_key` (a time_key) grouped by `keys` into VALUES
+    (and `extra`).
 
-    `last` is the quantity of the latest record; of equal times, the one read later
-    (the rows are grouped in reverse, and arg_max takes the first)."""
-    latest = pl.col("q").get(pl.col("ts_key").arg_max())
-    return (
-        rows.reverse()
-        .group_by(keys)
-        .agg(*_totals(), latest.alias("last"), pl.col("ts_key").max().alias("last_at"), *extra)
+    `last` is the quantity of the latest record; of records at the same time, the one
+    read last (a group keeps its rows in read order)."""
+    at = pl.col("ts_key")
+    latest = pl.col("q").filter(at == at.max()).last()
+    return rows.group_by(keys).agg(
+        *_totals(), latest.alias("last"), at.max().alias("last_at"), *extra
     )
 
 
 def grouped_in_order(rows: pl.LazyFrame, keys: Sequence[str], *extra: pl.Expr) -> pl.LazyFrame:
     """The same for rows in time order whose `timestamp` is the clean spelling
     (`...Z`): a group's last row is its latest, so no arg-max is needed."""
-    last_at = pl.col("timestamp").last().str.strip_suffix("Z")
+    last_at = time_key(pl.col("timestamp").last())
     return rows.group_by(keys).agg(
         *_totals(), pl.col("q").last().alias("last"), last_at.alias("last_at"), *extra
     )
@@ -60,20 +60,19 @@ def _totals() -> list[pl.Expr]:
 
 
 def combine(parts: list[pl.DataFrame], keys: list[str]) -> pl.DataFrame:
-    """Aggregates of several chunks (or objects) merged into one row per key.
-
-    Reversed, like `grouped`, so that of equal `last_at` the later part's `last` wins."""
+    """Aggregates of several chunks (or objects), in read order, merged into one row
+    per key; of equal `last_at`, the later part's `last` wins, as in `grouped`."""
+    at = pl.col("last_at")
     return (
         pl.concat(parts)
-        .reverse()
         .group_by(keys, maintain_order=True)
         .agg(
             pl.col("sum").sum(),
             pl.col("count").sum(),
             pl.col("min").min(),
             pl.col("max").max(),
-            pl.col("last").get(pl.col("last_at").arg_max()),
-            pl.col("last_at").max(),
+            pl.col("last").filter(at == at.max()).last(),
+            at.max(),
         )
     )
 

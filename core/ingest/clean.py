@@ -13,7 +13,7 @@ ones; the split only decides which code does the work, never the result.
 `last` (the latest record's quantity) needs an arg-max per group, the costliest
 aggregation; when the chunk's timestamps are already in order (products write
 them so) and of one length (so text order is time order), it is each group's last
-row instead.
+row instead. Either way, of records at the same time the one read last wins.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from functools import lru_cache
 import polars as pl
 
 from core.ingest.aggregate import TEXT_KEY, grouped, grouped_in_order
-from core.ingest.validate import HOUR_TEXT, MAX_AHEAD, QUANTITY
+from core.ingest.validate import HOUR_TEXT, MAX_AHEAD, QUANTITY, time_key
 
 # ASCII digits only ([0-9], not the Unicode-aware \d): faster, and anything else is
 # left to validate.py, which reads other spellings.
@@ -74,7 +74,7 @@ def split_clean(frame: pl.DataFrame, rule: CleanRule) -> tuple[pl.DataFrame, pl.
     if _in_time_order(frame["timestamp"]):
         query = grouped_in_order(rows, TEXT_KEY, unfit)
     else:
-        query = grouped(rows.with_columns(ts_key=text.str.strip_suffix("Z")), TEXT_KEY, unfit)
+        query = grouped(rows.with_columns(ts_key=time_key(text)), TEXT_KEY, unfit)
     groups = query.collect()
     clean = pl.all_horizontal(
         ~pl.col("unfit"),

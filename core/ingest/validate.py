@@ -25,7 +25,7 @@ QUANTITY = pl.Decimal(38, 12)
 MAX_AHEAD = timedelta(hours=1)
 DEFAULT_MAX_AGE = timedelta(days=62)
 HOUR_TEXT = "%Y-%m-%dT%H"
-KEY_TEXT = "%Y-%m-%dT%H:%M:%S%.6f"  # how other spellings are rewritten: sorts the same way
+KEY_TEXT = "%Y-%m-%dT%H:%M:%S%.6f"  # other spellings, rewritten like aggregate.time_key
 
 # Every reason a line can be quarantined for (reports list them in this order).
 REASONS = (
@@ -115,9 +115,7 @@ def _time_keys(frame: pl.DataFrame) -> pl.DataFrame:
     """`hour_text` and `ts_key` for every row (null where the timestamp is unreadable)."""
     text = pl.col("timestamp")
     fast = text.str.contains(_ISO_Z)
-    keyed = frame.with_columns(
-        hour_text=text.str.slice(0, 13), ts_key=text.str.strip_suffix("Z"), fast=fast
-    )
+    keyed = frame.with_columns(hour_text=text.str.slice(0, 13), ts_key=time_key(text), fast=fast)
     slow = keyed.filter(pl.col("fast").not_() & text.is_not_null())
     if slow.is_empty():
         return keyed.drop("fast")
@@ -126,7 +124,16 @@ def _time_keys(frame: pl.DataFrame) -> pl.DataFrame:
         hour_text=moments.dt.strftime(HOUR_TEXT), ts_key=moments.dt.strftime(KEY_TEXT)
     )
     rest = keyed.filter(pl.col("fast") | text.is_null())
-    return pl.concat([rest, slow]).drop("fast")
+    # Back in read order: it breaks ties for `last` and picks the quarantined lines kept.
+    return pl.concat([rest, slow]).sort("line").drop("fast")
+
+
+def time_key(iso_utc: pl.Expr) -> pl.Expr:
+    """`YYYY-MM-DDTHH:MM:SS.ffffff` from ISO 8601 UTC text (`...Z`, 0 to 9 decimals):
+    text order is time order, and the same microsecond is the same text."""
+    text = iso_utc.str.strip_suffix("Z")
+    whole = text.str.len_bytes() == len("2026-11-22T10:15:03")
+    return pl.when(whole).then(text + ".").otherwise(text).str.pad_end(26, "0").str.slice(0, 26)
 
 
 def _hours(hour_text: pl.Series) -> dict[str, datetime | None]:
@@ -155,7 +162,7 @@ def _range_flags(frame: pl.DataFrame, latest: datetime, earliest: datetime) -> p
     near = near.with_columns(
         future=(moment > latest).fill_null(False), old=(moment < earliest).fill_null(False)
     )
-    return pl.concat([flagged.filter(~pl.col("edge")), near]).drop("edge")
+    return pl.concat([flagged.filter(~pl.col("edge")), near]).sort("line").drop("edge")
 
 
 def parse_quantities(text: pl.Series) -> tuple[pl.Series, pl.Series]:

@@ -3,6 +3,7 @@ trouble (a claim lost, a failing write) stays its own."""
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from pathlib import Path
 
@@ -57,14 +58,16 @@ def write_hours(usage: Path, hours: int) -> list[Path]:
 
 
 def test_objects_committed_together_count_as_one_by_one(
-    engine: Engine, catalog, usage: Path
+    engine: Engine, catalog, usage: Path, caplog
 ) -> None:
     paths = write_hours(usage, 3)
     # The same hours twice over, as a product re-sending a day under another key.
     paths += write_usage_files(
         usage / "again", usage_ids=USAGE_IDS, dimensions=DIMENSIONS, start=START, hours=2, seed=9
     )
-    assert commit_objects(engine, claimed_and_read(engine, usage), now=NOW) == [True] * 5
+    with caplog.at_level(logging.INFO, logger="core.ingest.commit"):
+        assert commit_objects(engine, claimed_and_read(engine, usage), now=NOW) == [True] * 5
+    assert "one by one" not in caplog.text  # committed together
     assert rollup_rows(engine) == expected_rows(sorted(paths), catalog)
     with Session(engine) as session:
         assert {o.status for o in session.exec(select(IngestedObject))} == {"done"}
@@ -97,3 +100,18 @@ def test_an_object_whose_write_fails_fails_alone(engine: Engine, catalog, usage:
     assert outcomes[0] is True and outcomes[2] is True
     assert isinstance(outcomes[1], Exception) and "injected crash" in str(outcomes[1])
     assert rollup_totals(engine) == expected_totals([paths[0], paths[2]], catalog)
+
+
+def test_in_a_batch_the_later_object_wins_a_tie_for_last(
+    engine: Engine, catalog, usage: Path, caplog
+) -> None:
+    for name, quantity in (("a", 7), ("b", 9)):
+        (usage / f"{name}.jsonl").write_text(
+            f'{{"timestamp": "2026-11-22T01:20:00Z", "customer": "acct-0001", '
+            f'"dimension": "users", "quantity": {quantity}}}\n'
+        )
+    with caplog.at_level(logging.INFO, logger="core.ingest.commit"):
+        assert commit_objects(engine, claimed_and_read(engine, usage), now=NOW) == [True] * 2
+    assert "one by one" not in caplog.text  # committed together
+    [(total, count, _, _, last, _)] = rollup_rows(engine).values()
+    assert (total, count, last) == (16, 2, 9)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from core.ingest.synthetic import write_usage_files
 from tests.ingest.conftest import (
     DIMENSIONS,
+    NOW,
     START,
     USAGE_IDS,
     expected_rows,
@@ -117,29 +118,74 @@ def test_records_out_of_time_order_give_the_same_rollups(
     assert rollup_rows(engine) == expected_rows(paths, catalog)
 
 
+def gauge_lines(rows: list[tuple[str, str]], customer: str = "acct-0001") -> str:
+    """JSON Lines of one customer's `users` gauge: (time of day, quantity) per line."""
+    return "".join(
+        f'{{"timestamp": "2026-11-22T{at}", "customer": "{customer}", '
+        f'"dimension": "users", "quantity": {quantity}}}\n'
+        for at, quantity in rows
+    )
+
+
 @pytest.mark.parametrize("in_order", [True, False])
-@pytest.mark.parametrize("chunk_bytes", [1 << 20, 200])
+@pytest.mark.parametrize("chunk_bytes", [1 << 20, 250])
 @pytest.mark.parametrize("with_rejected", [False, True])
 def test_of_records_at_the_latest_time_the_one_read_last_is_last(
     engine: Engine, catalog, usage: Path, in_order: bool, chunk_bytes: int, with_rejected: bool
 ) -> None:
-    # A gauge read twice at the same instant: the later line is the correction. A
-    # rejected line in the same hour sends the group down the row-by-row path.
-    times = ["01:10:00.000", "01:20:00.000", "01:20:00.000", "01:05:00.000"]
-    quantities = ["5", "7", "9", "1"]
+    # A gauge read twice at the same instant: the later line is the correction. Small
+    # chunks put the two in different chunks; a rejected line in the same hour sends
+    # the group down the row-by-row path.
+    rows = [("01:10:00.000Z", "5"), ("01:20:00.000Z", "7"), ("01:05:00.000Z", "1")]
+    rows += [("01:20:00.000Z", "9"), ("01:06:00.000Z", "2")]
     if with_rejected:
-        times, quantities = [*times, "01:15:00.000"], [*quantities, "-3"]
-    rows = list(zip(times, quantities, strict=True))
+        rows.append(("01:15:00.000Z", "-3"))
     if in_order:
         rows.sort(key=lambda row: row[0])  # stable: 7 stays before 9
-    text = "".join(
-        f'{{"timestamp": "2026-11-22T{at}Z", "customer": "acct-0001", '
-        f'"dimension": "users", "quantity": {quantity}}}\n'
-        for at, quantity in rows
-    )
-    (usage / "gauge.jsonl").write_text(text)
+    (usage / "gauge.jsonl").write_text(gauge_lines(rows))
     report = run_pass(engine, usage, chunk_bytes=chunk_bytes)
     assert report.rejected == with_rejected
     [(total, count, _, _, last, last_at)] = rollup_rows(engine).values()
-    assert (total, count, last) == (Decimal(22), 4, Decimal(9))
+    assert (total, count, last) == (Decimal(24), 5, Decimal(9))
     assert last_at == datetime(2026, 11, 22, 1, 20, tzinfo=UTC)
+
+
+def test_timestamps_of_different_lengths_compare_as_instants(
+    engine: Engine, catalog, usage: Path
+) -> None:
+    # In text order ("00.5Z" sorts before "00Z") but not in time order; and one instant
+    # written two ways is a tie, which the line read last wins.
+    (usage / "a.jsonl").write_text(gauge_lines([("01:20:00.5Z", "1"), ("01:20:00Z", "2")]))
+    (usage / "b.jsonl").write_text(gauge_lines([("02:30:00Z", "3"), ("02:30:00.000Z", "4")]))
+    run_pass(engine, usage)
+    lasts = {hour.hour: (last, at) for (_, _, hour), (*_, last, at) in rollup_rows(engine).items()}
+    assert lasts == {
+        1: (Decimal(1), datetime(2026, 11, 22, 1, 20, 0, 500_000, UTC)),
+        2: (Decimal(4), datetime(2026, 11, 22, 2, 30, tzinfo=UTC)),
+    }
+
+
+def test_row_by_row_the_read_order_still_decides_a_tie(
+    engine: Engine, catalog, usage: Path
+) -> None:
+    # A rejected line sends the hour row by row, where other spellings are parsed apart
+    # from the common one: the record read last must still win the tie.
+    rows = [("01:20:00+00:00", "7"), ("01:20:00Z", "9"), ("01:10:00Z", "-1")]
+    (usage / "gauge.jsonl").write_text(gauge_lines(rows))
+    assert run_pass(engine, usage).reasons == {"negative_quantity": 1}
+    [(total, count, _, _, last, _)] = rollup_rows(engine).values()
+    assert (total, count, last) == (Decimal(16), 2, Decimal(9))
+
+
+def test_of_objects_at_the_same_latest_time_the_one_read_last_is_last(
+    engine: Engine, catalog, usage: Path
+) -> None:
+    # Objects are read in key order, in one pass or one pass after another.
+    (usage / "a.jsonl").write_text(gauge_lines([("01:20:00Z", "7")]))
+    (usage / "b.jsonl").write_text(gauge_lines([("01:20:00Z", "9")]))
+    run_pass(engine, usage)
+    assert [row[4] for row in rollup_rows(engine).values()] == [Decimal(9)]
+    (usage / "c.jsonl").write_text(gauge_lines([("01:20:00Z", "4"), ("01:10:00Z", "5")]))
+    run_pass(engine, usage, now=NOW + timedelta(minutes=1))
+    [(total, count, _, _, last, _)] = rollup_rows(engine).values()
+    assert (total, count, last) == (Decimal(25), 4, Decimal(4))

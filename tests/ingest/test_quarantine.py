@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import polars as pl
@@ -43,6 +44,23 @@ def test_every_reason_is_kept_counted_and_reported(engine: Engine, catalog, usag
     assert stored.reasons == report.reasons and stored.rejected == report.rejected
     [(_total, count)] = rollup_totals(engine).values()
     assert count == 2
+
+
+def test_a_record_missing_a_field_usage_is_grouped_by_is_quarantined(
+    engine: Engine, catalog, usage: Path
+) -> None:
+    # Usage is grouped before it is checked: a group with a null key must not vanish.
+    good = json.loads(GOOD)
+    damaged = [
+        json.dumps({key: value for key, value in good.items() if key != name})
+        for name in ("timestamp", "customer", "dimension")
+    ]
+    (usage / "keys.jsonl").write_text("\n".join([GOOD, *damaged, GOOD]) + "\n")
+    report = run_pass(engine, usage)
+    assert (report.records, report.reasons) == (2, {"missing_field": 3})
+    with Session(engine) as session:
+        kept = sorted((q.line_no, q.reason) for q in session.exec(select(QuarantinedLine)))
+    assert kept == [(2, "missing_field"), (3, "missing_field"), (4, "missing_field")]
 
 
 def test_quarantined_text_is_cut_and_the_count_is_complete(
