@@ -42,7 +42,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    # Checkpoint every ~40 MB of WAL, not every 4 MB: an ingestion pass rewrites the
+    # Checkpoint every 10,000 pages of WAL (40 MB at 4 KB), not 1,000: a pass rewrites the
     # same rollup index pages commit after commit, and each checkpoint copies and syncs them.
     cursor.execute(f"PRAGMA wal_autocheckpoint={_WAL_CHECKPOINT_PAGES}")
     cursor.close()

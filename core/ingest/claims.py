@@ -129,10 +129,12 @@ def mark_done(session: Session, claim: Claim, *, now: datetime, counts: dict[str
 
 
 def mark_failed(session: Session, claim: Claim, *, now: datetime, error: str) -> None:
+    # Only a claim still open: a commit that raised after it went through stays done.
     statement = (
         update(IngestedObject)
         .where(col(IngestedObject.id) == claim.object_id)
         .where(col(IngestedObject.claim_token) == claim.token)
+        .where(col(IngestedObject.status) == ObjectStatus.CLAIMED)
         .values(status=ObjectStatus.FAILED, finished_at=now, lease_until=None, error=error[:2000])
     )
     session.execute(statement)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import gzip
 import json
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping
 from enum import StrEnum
 from pathlib import Path
 from typing import BinaryIO
@@ -63,7 +63,7 @@ def read_chunks(
     *,
     fields: Mapping[str, str],
     chunk_bytes: int = CHUNK_BYTES,
-) -> Iterator[Chunk]:
+) -> Generator[Chunk, None, None]:
     """The object's records in chunks of about `chunk_bytes` (uncompressed)."""
     fmt, gzipped = detect_format(key, opened.content_encoding)
     stream: BinaryIO = opened.stream

@@ -64,8 +64,9 @@ def prefetched(items: Iterator[T]) -> Iterator[T]:
     consumer works on this one.
 
     Polars releases the GIL, so producing ahead overlaps I/O, gzip and parsing with
-    the consumer's work; at most two items wait in memory. The producer stops when
-    the consumer does."""
+    the consumer's work; at most two items wait in memory per stage. When the
+    consumer stops (closes this generator), the producer stops and closes `items`,
+    so stages chained from prefetched generators all stop."""
     queue: Queue[T | BaseException | None] = Queue(maxsize=1)
     stop = threading.Event()
 
@@ -77,6 +78,10 @@ def prefetched(items: Iterator[T]) -> Iterator[T]:
             _offer(queue, None, stop)
         except BaseException as exc:  # handed to the consumer and raised there
             _offer(queue, exc, stop)
+        finally:  # an earlier stage feeding this one stops with it
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
 
     threading.Thread(target=fill, name="ingest-read-ahead", daemon=True).start()
     try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, BinaryIO
@@ -68,9 +69,11 @@ def read_object(
     opened = source.open(ref)
     counter = _Counting(opened.stream, progress)
     opened.stream = counter  # type: ignore[assignment]
+    chunks = read_chunks(opened, ref.key, fields=context.fields, chunk_bytes=chunk_bytes)
     try:
-        chunks = read_chunks(opened, ref.key, fields=context.fields, chunk_bytes=chunk_bytes)
-        groups, hours = _reduce(chunks, context, result, quarantine_cap)
+        # Closed at once on an error, so the reading threads stop and free their blocks.
+        with closing(chunks):
+            groups, hours = _reduce(chunks, context, result, quarantine_cap)
     finally:
         opened.close()
     if progress is not None and ref.size > counter.count:

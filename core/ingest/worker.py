@@ -38,9 +38,10 @@ from core.models.ingest import ObjectStatus
 log = logging.getLogger(__name__)
 
 # Objects read at once: small ones several at a time, so one object's single-threaded
-# steps overlap another's parsing; a large one alone (each holds up to three blocks).
+# steps overlap another's parsing; a large one alone (each holds up to five blocks).
 _READING = 4
 _READING_BYTES = 192 * 2**20
+_WAITING = 16  # objects read and waiting for a commit (their aggregates only), at most
 _SETTLED = {ObjectStatus.DONE, ObjectStatus.REUPLOADED}
 
 
@@ -105,8 +106,8 @@ class PassRunner:
                 self._settle()
 
     def _claims(self, refs: list[ObjectRef]) -> Iterator[list[Claim]]:
-        """Claims a few at a time (one transaction each, never an empty list), so reading
-        never waits on one."""
+        """Claims a few at a time (one transaction each, never an empty list): made
+        between commits, they keep a stock that reads start from while a commit runs."""
         for batch in batched(refs, 500):
             with session_scope(self.engine) as session:
                 known = known_objects(session, source=self.source.name, keys=[r.key for r in batch])
@@ -219,6 +220,7 @@ class PassRunner:
 
 
 def _room(reading: deque[tuple[Claim, Future[ObjectResult]]]) -> bool:
-    """Whether another object may start reading now."""
-    in_flight = sum(taken.ref.size for taken, _ in reading)
-    return len(reading) < _READING and in_flight < _READING_BYTES
+    """Whether another object may start reading now (while a commit runs, too)."""
+    running = [taken.ref.size for taken, future in reading if not future.done()]
+    small = len(running) < _READING and sum(running) < _READING_BYTES
+    return small and len(reading) < _WAITING
