@@ -10,7 +10,8 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from core.ingest.claims import claim
+from core.db import session_scope
+from core.ingest.claims import claim, mark_done, mark_failed
 from core.ingest.sources import open_source
 from core.ingest.synthetic import write_usage_files
 from core.models import IngestedObject, QuarantinedLine
@@ -48,6 +49,26 @@ def test_a_crash_between_parse_and_commit_counts_nothing_and_is_retried(
     retried = run_pass(engine, usage, now=NOW + timedelta(minutes=1))
     assert (retried.objects, retried.rejected) == (1, 1)
     assert rollup_totals(engine) == expected_totals(paths, catalog)
+
+
+def test_a_commit_that_went_through_stays_done_if_reported_as_failed(
+    engine: Engine, catalog, usage: Path
+) -> None:
+    # The connection drops after COMMIT: the worker sees an error and marks the
+    # object failed. It must stay done, or the next pass would count it again.
+    write_usage_files(usage, usage_ids=USAGE_IDS, dimensions=DIMENSIONS, start=START, hours=1)
+    [ref] = open_source(str(usage), s3_client=None).discover(now=NOW)
+    source, lease = str(usage.resolve()), timedelta(minutes=15)
+    with session_scope(engine) as session:
+        taken = claim(session, source=source, ref=ref, worker="w1", now=NOW, lease=lease)
+    assert taken is not None
+    with session_scope(engine) as session:
+        assert mark_done(session, taken, now=NOW, counts={"records": 1000})
+    with session_scope(engine) as session:
+        mark_failed(session, taken, now=NOW, error="OperationalError: connection lost")
+    with Session(engine) as session:
+        assert session.exec(select(IngestedObject)).one().status == "done"
+    assert run_pass(engine, usage, now=NOW + timedelta(minutes=1)).objects == 0
 
 
 def test_an_object_held_by_a_dead_worker_is_taken_over_after_its_lease(
