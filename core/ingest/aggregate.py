@@ -61,18 +61,21 @@ def _totals() -> list[pl.Expr]:
 
 def combine(parts: list[pl.DataFrame], keys: list[str]) -> pl.DataFrame:
     """Aggregates of several chunks (or objects), in read order, merged into one row
-    per key; of equal `last_at`, the later part's `last` wins, as in `grouped`."""
-    at = pl.col("last_at")
+    per key; of equal `last_at`, the later part's `last` wins, as in `grouped`.
+
+    A stable sort by `last_at` puts each key's latest last, and read order among equals
+    (cheaper than a filter per group)."""
     return (
         pl.concat(parts)
+        .sort("last_at", maintain_order=True)
         .group_by(keys, maintain_order=True)
         .agg(
             pl.col("sum").sum(),
             pl.col("count").sum(),
             pl.col("min").min(),
             pl.col("max").max(),
-            pl.col("last").filter(at == at.max()).last(),
-            at.max(),
+            pl.col("last").last(),
+            pl.col("last_at").last(),
         )
     )
 
