@@ -43,7 +43,7 @@ def grouped(rows: pl.LazyFrame, keys: Sequence[str], *extra: pl.Expr) -> pl.Lazy
 
 def grouped_in_order(rows: pl.LazyFrame, keys: Sequence[str], *extra: pl.Expr) -> pl.LazyFrame:
     """The same for rows in time order whose `timestamp` is the clean spelling
-    (`...Z`): a group's last row is its latest, so no arg-max is needed."""
+    (`...Z`): a group's last row is its latest, so no time needs comparing."""
     last_at = time_key(pl.col("timestamp").last())
     return rows.group_by(keys).agg(
         *_totals(), pl.col("q").last().alias("last"), last_at.alias("last_at"), *extra

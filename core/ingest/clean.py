@@ -10,10 +10,11 @@ its rows failed a per-row check. A group that fails hands all its rows, unchange
 to validate.py, which names each bad row's quarantine reason and counts the good
 ones; the split only decides which code does the work, never the result.
 
-`last` (the latest record's quantity) needs an arg-max per group, the costliest
-aggregation; when the chunk's timestamps are already in order (products write
-them so) and of one length (so text order is time order), it is each group's last
-row instead. Either way, of records at the same time the one read last wins.
+`last` (the latest record's quantity) needs each group's greatest time and the
+last row at it, the costliest aggregation; when the chunk's timestamps are already
+in order (products write them so) and of one length (so text order is time
+order), it is simply each group's last row. Either way, of records at the same
+time the one read last wins.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ QUANTITY = pl.Decimal(38, 12)
 MAX_AHEAD = timedelta(hours=1)
 DEFAULT_MAX_AGE = timedelta(days=62)
 HOUR_TEXT = "%Y-%m-%dT%H"
-KEY_TEXT = "%Y-%m-%dT%H:%M:%S%.6f"  # other spellings, rewritten like aggregate.time_key
+KEY_TEXT = "%Y-%m-%dT%H:%M:%S%.6f"  # other spellings, rewritten in time_key's form
 
 # Every reason a line can be quarantined for (reports list them in this order).
 REASONS = (
