@@ -56,6 +56,19 @@ def add_customer(session: Session, usage_id: str) -> int:
     return customer.id
 
 
+# A line every pass quarantines (negative_quantity), for objects that must store one.
+NEGATIVE = '{"timestamp": "2026-11-22T01:00:00Z", "customer": "acct-0001", "dimension": "users", "quantity": -1}\n'  # noqa: E501
+
+
+def gauge_lines(rows: list[tuple[str, str]], customer: str = "acct-0001") -> str:
+    """JSON Lines of one customer's `users` gauge: (time of day, quantity) per line."""
+    return "".join(
+        f'{{"timestamp": "2026-11-22T{at}", "customer": "{customer}", '
+        f'"dimension": "users", "quantity": {quantity}}}\n'
+        for at, quantity in rows
+    )
+
+
 @pytest.fixture
 def usage(tmp_path: Path) -> Path:
     """The usage folder (apart from the test's SQLite file)."""

@@ -22,18 +22,18 @@ from core.ingest.validate import DEFAULT_MAX_AGE
 from core.models import IngestedObject
 from tests.ingest.conftest import (
     DIMENSIONS,
+    NEGATIVE,
     NOW,
     START,
     USAGE_IDS,
     crash_on_quarantine,
     expected_rows,
     expected_totals,
+    gauge_lines,
     heal,
     rollup_rows,
     rollup_totals,
 )
-
-NEGATIVE = '{"timestamp": "2026-11-22T01:00:00Z", "customer": "acct-0001", "dimension": "users", "quantity": -1}\n'  # noqa: E501
 
 
 def claimed_and_read(engine: Engine, usage: Path) -> list[tuple[Claim, ObjectResult]]:
@@ -105,11 +105,8 @@ def test_an_object_whose_write_fails_fails_alone(engine: Engine, catalog, usage:
 def test_in_a_batch_the_later_object_wins_a_tie_for_last(
     engine: Engine, catalog, usage: Path, caplog
 ) -> None:
-    for name, quantity in (("a", 7), ("b", 9)):
-        (usage / f"{name}.jsonl").write_text(
-            f'{{"timestamp": "2026-11-22T01:20:00Z", "customer": "acct-0001", '
-            f'"dimension": "users", "quantity": {quantity}}}\n'
-        )
+    (usage / "a.jsonl").write_text(gauge_lines([("01:20:00Z", "7")]))
+    (usage / "b.jsonl").write_text(gauge_lines([("01:20:00Z", "9")]))
     with caplog.at_level(logging.INFO, logger="core.ingest.commit"):
         assert commit_objects(engine, claimed_and_read(engine, usage), now=NOW) == [True] * 2
     assert "one by one" not in caplog.text  # committed together

@@ -17,6 +17,7 @@ from core.ingest.synthetic import write_usage_files
 from core.models import IngestedObject, QuarantinedLine
 from tests.ingest.conftest import (
     DIMENSIONS,
+    NEGATIVE,
     NOW,
     START,
     USAGE_IDS,
@@ -27,8 +28,6 @@ from tests.ingest.conftest import (
     run_pass,
 )
 
-BAD = '{"timestamp": "2026-11-22T01:00:00Z", "customer": "acct-0001", "dimension": "users", "quantity": -1}\n'  # noqa: E501
-
 
 def test_a_crash_between_parse_and_commit_counts_nothing_and_is_retried(
     engine: Engine, catalog, usage: Path
@@ -37,7 +36,7 @@ def test_a_crash_between_parse_and_commit_counts_nothing_and_is_retried(
         usage, usage_ids=USAGE_IDS, dimensions=DIMENSIONS, start=START, hours=2
     )
     with paths[0].open("a") as file:
-        file.write(BAD)  # only the first object has a line to quarantine
+        file.write(NEGATIVE)  # only the first object has a line to quarantine
     crash_on_quarantine(engine)
     failed = run_pass(engine, usage)
     assert failed.objects == 1 and [key for key, _ in failed.failed] == [

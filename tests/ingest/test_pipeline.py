@@ -18,6 +18,7 @@ from tests.ingest.conftest import (
     USAGE_IDS,
     expected_rows,
     expected_totals,
+    gauge_lines,
     rollup_rows,
     rollup_totals,
     run_pass,
@@ -116,15 +117,6 @@ def test_records_out_of_time_order_give_the_same_rollups(
     paths[1].write_text("\n".join(lines) + "\n")
     run_pass(engine, usage, chunk_bytes=20_000)  # several chunks per object too
     assert rollup_rows(engine) == expected_rows(paths, catalog)
-
-
-def gauge_lines(rows: list[tuple[str, str]], customer: str = "acct-0001") -> str:
-    """JSON Lines of one customer's `users` gauge: (time of day, quantity) per line."""
-    return "".join(
-        f'{{"timestamp": "2026-11-22T{at}", "customer": "{customer}", '
-        f'"dimension": "users", "quantity": {quantity}}}\n'
-        for at, quantity in rows
-    )
 
 
 @pytest.mark.parametrize("in_order", [True, False])
