@@ -2,7 +2,7 @@
 
     python bench/alerts_digest.py [customers] [days]
 
-Baseline: `core.rollups.usage_for_all` over the same month, i.e. just reading and
+Baseline: `core.usage.rollups.usage_for_all` over the same month, i.e. just reading and
 folding every hourly row once. Alerts run after every ingestion pass, so they should
 stay within a small multiple of that.
 """
@@ -19,12 +19,12 @@ from pathlib import Path
 from sqlmodel import Session, SQLModel
 
 import core.models  # noqa: F401  (registers every table)
-from core.alerts import add_rule, evaluate_alerts
+from core.alerts.rules import add_rule, evaluate_alerts
 from core.db import make_engine
-from core.digests import build_digest
 from core.models import Customer, Dimension, HourlyRollup, Product
 from core.periods import month_of
-from core.rollups import usage_for_all
+from core.reports.digests import build_digest
+from core.usage.rollups import usage_for_all
 
 
 def seed(session: Session, customers: int, days: int, start: datetime) -> None:

@@ -112,7 +112,7 @@ def case_meterbot(root: Path, url: str | None, work: Path) -> dict[str, float]:
     import core.models  # noqa: F401
     from core.db import make_engine
     from core.ingest.pipeline import ingest_pass
-    from core.ingest.sources import open_source
+    from core.ingest.sources.base import open_source
     from core.models import Customer, CustomerAlias, Dimension, Product
 
     engine = make_engine(f"sqlite:///{work / 'bench.db'}")
@@ -144,10 +144,10 @@ def case_meterbot(root: Path, url: str | None, work: Path) -> dict[str, float]:
 
 def case_no_db(root: Path) -> dict[str, float]:
     """meterbot's reading, validation and aggregation of the objects, without the database."""
-    from core.ingest.formats import CHUNK_BYTES
     from core.ingest.objects import Context, read_object
-    from core.ingest.records import default_fields
-    from core.ingest.sources import LocalSource
+    from core.ingest.read.formats import CHUNK_BYTES
+    from core.ingest.read.records import default_fields
+    from core.ingest.sources.base import LocalSource
 
     source = LocalSource(root)
     context = Context(

@@ -22,7 +22,7 @@ from bot.app import Services
 from bot.notifier import SlackNotifier
 from bot.slack.app import build_bolt_app
 from bot.slack.client import TIMEOUT_SECONDS, build_web_client
-from core.metrics import add_metrics_route
+from core.reports.metrics import add_metrics_route
 from scheduler.runner import scheduler_context
 
 log = logging.getLogger(__name__)

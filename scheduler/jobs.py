@@ -17,19 +17,19 @@ from typing import Any, Protocol
 
 from sqlalchemy import Engine
 
-from core.alerts import evaluate_alerts
-from core.customer_sync import SyncReport, sync_from_salesforce
+from core.alerts.rules import evaluate_alerts
+from core.billing.month_close import close_month, month_close_message
+from core.customers.sync import SyncReport, sync_from_salesforce
 from core.db import session_scope
-from core.digests import DigestKind, build_digest, digest_message
 from core.ingest.pipeline import ingest_pass
 from core.ingest.report import IngestReport
-from core.ingest.sources import open_source
+from core.ingest.sources.base import open_source
 from core.marketplace.client import DryRunClient, MeteringClient, Sender
 from core.marketplace.report import SubmitReport
 from core.marketplace.submit import submit_due
-from core.month_close import close_month, month_close_message
 from core.notifier import Message, Notifier
 from core.periods import hour_floor, month_of, previous_month
+from core.reports.digests import DigestKind, build_digest, digest_message
 from core.settings import Settings
 
 log = logging.getLogger(__name__)

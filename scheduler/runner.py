@@ -24,9 +24,9 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.exc import SQLAlchemyError
 
 from core.errors import MeterbotError
-from core.job_runs import claim_run, finish_run
 from core.models.ops_jobs import JobRunStatus
 from core.notifier import Notifier
+from core.reports.job_runs import claim_run, finish_run
 from scheduler.jobs import JobBody, Jobs, ServicesLike
 from scheduler.locks import JobLocks, job_locks
 from scheduler.notices import Outage, failure_message, recovery_message

@@ -10,8 +10,8 @@ from sqlmodel import Session, select
 
 from core.db import session_scope
 from core.models import Dimension, Plan
-from core.planfile import SAMPLE_PLANS, parse_plan_text
-from core.plans import apply_plan_file
+from core.plans.file import SAMPLE_PLANS, parse_plan_text
+from core.plans.versions import apply_plan_file
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 11, 23, 18, tzinfo=UTC)

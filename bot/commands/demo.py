@@ -26,20 +26,20 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from bot.app import Services
+from core.billing.invoices import build_invoice, invoice_table
+from core.billing.rating import contract_for_month
 from core.db import open_database, session_scope
-from core.digests import build_digest, digest_message
 from core.errors import MeterbotError
 from core.ingest.pipeline import ingest_pass
-from core.ingest.sources import open_source
-from core.invoices import build_invoice, invoice_table
+from core.ingest.sources.base import open_source
 from core.marketplace.client import DryRunClient
 from core.marketplace.submit import submit_due
 from core.models import Customer, CustomerAlias, Dimension
 from core.periods import HOUR, Period, hour_floor, month_of
-from core.planfile import SAMPLE_PLANS, load_plan_file
-from core.plans import apply_plan_file
-from core.rating import contract_for_month
-from core.rollups import aggregate, usage_for_all
+from core.plans.file import SAMPLE_PLANS, load_plan_file
+from core.plans.versions import apply_plan_file
+from core.reports.digests import build_digest, digest_message
+from core.usage.rollups import aggregate, usage_for_all
 
 SEED = 20261122  # the same synthetic usage on every run
 INVOICE_CUSTOMER = "Northwind Analytics"

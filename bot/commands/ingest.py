@@ -18,7 +18,7 @@ from bot.commands.arguments import positive
 from core.errors import ConfigError
 from core.ingest.objects import Progress
 from core.ingest.pipeline import ingest_pass
-from core.ingest.sources import open_source
+from core.ingest.sources.base import open_source
 
 
 def register(verbs: Any) -> None:

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.app import Services
-from core.customers import find_customer
+from core.billing.invoices import build_invoice, finalize_invoice, invoice_csv, invoice_table
+from core.customers.lookup import find_customer
 from core.db import session_scope
-from core.invoices import build_invoice, finalize_invoice, invoice_csv, invoice_table
 from core.periods import month_label, month_of, parse_month
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from bot.app import Services
 from bot.commands.arguments import positive
-from core.customers import find_customer
+from core.customers.lookup import find_customer
 from core.db import session_scope
 from core.errors import InvalidInput
 from core.marketplace.ledger import LedgerLine, query_ledger

@@ -10,8 +10,8 @@ from typing import Any
 from bot.app import Services
 from core.db import session_scope
 from core.errors import InvalidInput
-from core.planfile import load_plan_file
-from core.plans import apply_plan_file
+from core.plans.file import load_plan_file
+from core.plans.versions import apply_plan_file
 
 
 def register(verbs: Any) -> None:

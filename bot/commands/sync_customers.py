@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.app import Services
-from core.customer_sync import sync_from_salesforce
+from core.customers.sync import sync_from_salesforce
 
 
 def register(verbs: Any) -> None:

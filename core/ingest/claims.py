@@ -19,8 +19,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
 
-from core.ingest.records import batched
-from core.ingest.sources import ObjectRef
+from core.ingest.read.records import batched
+from core.ingest.sources.base import ObjectRef
 from core.models import IngestedObject, QuarantinedLine
 from core.models.ingest import ObjectStatus
 

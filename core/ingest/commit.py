@@ -19,9 +19,9 @@ from sqlalchemy import Engine, insert
 from sqlmodel import Session
 
 from core.db import session_scope
-from core.ingest.aggregate import ROLLUP_KEY, UNMATCHED_KEY, combine
 from core.ingest.claims import Claim, mark_done
 from core.ingest.objects import ObjectResult
+from core.ingest.read.aggregate import ROLLUP_KEY, UNMATCHED_KEY, combine
 from core.ingest.rollup_writer import write_rollups, write_unmatched
 from core.models import QuarantinedLine
 

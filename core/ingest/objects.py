@@ -17,12 +17,12 @@ from typing import Any, BinaryIO
 
 import polars as pl
 
-from core.ingest.aggregate import TEXT_KEY, aggregate, by_customer, combine
-from core.ingest.clean import CleanRule, split_clean
-from core.ingest.formats import read_chunks
-from core.ingest.records import Chunk
-from core.ingest.sources import ObjectRef, UsageSource
-from core.ingest.validate import validate
+from core.ingest.read.aggregate import TEXT_KEY, aggregate, by_customer, combine
+from core.ingest.read.clean import CleanRule, split_clean
+from core.ingest.read.formats import read_chunks
+from core.ingest.read.records import Chunk
+from core.ingest.read.validate import validate
+from core.ingest.sources.base import ObjectRef, UsageSource
 
 Progress = Callable[[int], None]
 _COMBINE_EVERY = 4

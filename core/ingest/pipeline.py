@@ -18,16 +18,16 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, select
 from sqlmodel import Session, col
 
-from core.customers import alias_map
+from core.customers.lookup import alias_map
 from core.db import session_scope
 from core.ingest.claims import DEFAULT_LEASE
-from core.ingest.formats import CHUNK_BYTES
 from core.ingest.objects import Context, Progress
-from core.ingest.records import FIELDS, default_fields
+from core.ingest.read.formats import CHUNK_BYTES
+from core.ingest.read.records import FIELDS, default_fields
+from core.ingest.read.validate import DEFAULT_MAX_AGE
 from core.ingest.report import IngestReport
-from core.ingest.sources import UsageSource
+from core.ingest.sources.base import UsageSource
 from core.ingest.unmatched import resolve_unmatched
-from core.ingest.validate import DEFAULT_MAX_AGE
 from core.ingest.worker import PassRunner, PassSettings
 from core.models import Dimension, FieldMapping
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from core.ingest.validate import REASONS
+from core.ingest.read.validate import REASONS
 from core.notifier import Message, Severity
 
 _SHOWN = 10  # unmatched ids, failures and re-uploads listed by name

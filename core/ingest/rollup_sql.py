@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 from sqlmodel import Session
 
-from core.ingest.validate import QUANTITY
+from core.ingest.read.validate import QUANTITY
 
 if TYPE_CHECKING:
     from core.ingest.rollup_writer import Target

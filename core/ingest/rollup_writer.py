@@ -17,7 +17,7 @@ import polars as pl
 from sqlmodel import Session
 
 from core.ingest import rollup_sql
-from core.ingest.aggregate import ROLLUP_KEY, UNMATCHED_KEY
+from core.ingest.read.aggregate import ROLLUP_KEY, UNMATCHED_KEY
 
 VALUES = ("sum", "count", "min", "max", "last", "last_at")
 

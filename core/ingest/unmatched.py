@@ -17,10 +17,10 @@ import polars as pl
 from sqlalchemy import case, select, update
 from sqlmodel import Session, col
 
-from core.customers import alias_map
-from core.ingest.aggregate import ROLLUP_KEY, combine
+from core.customers.lookup import alias_map
+from core.ingest.read.aggregate import ROLLUP_KEY, combine
+from core.ingest.read.validate import QUANTITY
 from core.ingest.rollup_writer import write_rollups
-from core.ingest.validate import QUANTITY
 from core.models import AuditEvent, UnmatchedUsage
 
 

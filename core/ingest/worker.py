@@ -29,9 +29,9 @@ from core.db import session_scope
 from core.ingest.claims import Claim, claim, known_objects, mark_failed, record_reupload
 from core.ingest.commit import Outcome, commit_objects
 from core.ingest.objects import Context, ObjectResult, Progress, read_object
-from core.ingest.records import batched
+from core.ingest.read.records import batched
 from core.ingest.report import IngestReport
-from core.ingest.sources import ObjectRef, UsageSource
+from core.ingest.sources.base import ObjectRef, UsageSource
 from core.models import IngestedObject
 from core.models.ingest import ObjectStatus
 

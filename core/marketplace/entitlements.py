@@ -52,7 +52,7 @@ class Contracts:
         return customer_id in self._contracts
 
     def contract_at(self, customer_id: int, at: datetime) -> Contract | None:
-        """The contract in force at `at` (the latest started), as core.customers decides it."""
+        """The contract in force at `at` (the latest started), as customers.lookup decides."""
         live = [
             c
             for c in self._contracts.get(customer_id, [])

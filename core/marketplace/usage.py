@@ -1,7 +1,7 @@
 """Usage in a dimension's units, read from the hourly rollups, and what was already accounted.
 
 Hourly dimensions are read in bulk (one query for every customer and hour of a pass);
-daily and monthly ones period by period through `core.rollups`. `unit_scale` turns raw
+daily and monthly ones period by period through `core.usage.rollups`. `unit_scale` turns raw
 record quantities into billed units (a count is a number of records and is not scaled).
 
 Units are rounded once, here, to the 12 decimal places the ledger keeps (NUMERIC(38, 12)
@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 from core.models import Dimension, HourlyRollup, RatingPeriod
 from core.models.ledger import MeteredUsage
 from core.periods import HOUR, Period, day_of, hour_of, month_of
-from core.rollups import aggregate, hour_value, in_units, period_usage
+from core.usage.rollups import aggregate, hour_value, in_units, period_usage
 
 ZERO = Decimal(0)
 PLACES = Decimal("1E-12")  # what the ledger's decimal columns hold

@@ -12,7 +12,7 @@ from alembic import command
 from bot.cli import main
 from bot.commands.demo import run_demo
 from core.db import alembic_config
-from core.planfile import SAMPLE_PLANS
+from core.plans.file import SAMPLE_PLANS
 
 SAMPLE = SAMPLE_PLANS
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from core.customers import active_contract, alias_map, find_customer
+from core.customers.lookup import active_contract, alias_map, find_customer
 from core.errors import Ambiguous, NotFound
 from core.models import Contract, Customer, CustomerAlias, Plan, Product
 

@@ -8,9 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlmodel import Session, select
 
-from core.db import session_scope
-from core.errors import InvalidInput, NotFound, PlanFileError
-from core.invoices import (
+from core.billing.invoices import (
     InvoiceDoc,
     build_invoice,
     estimate_charge,
@@ -18,10 +16,12 @@ from core.invoices import (
     invoice_csv,
     invoice_table,
 )
+from core.db import session_scope
+from core.errors import InvalidInput, NotFound, PlanFileError
 from core.models import Customer, Dimension, HourlyRollup
 from core.periods import parse_month
-from core.planfile import parse_plan_text
-from core.plans import apply_plan_file
+from core.plans.file import parse_plan_text
+from core.plans.versions import apply_plan_file
 
 D = Decimal
 PLANS = """

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from core.errors import PlanFileError
-from core.planfile import SAMPLE_PLANS, load_plan_file, parse_plan_text
+from core.plans.file import SAMPLE_PLANS, load_plan_file, parse_plan_text
 
 SAMPLE = SAMPLE_PLANS
 

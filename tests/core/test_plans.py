@@ -24,8 +24,8 @@ from core.models import (
     PlanVersion,
     UnmatchedUsage,
 )
-from core.planfile import SAMPLE_PLANS, load_plan_file, parse_plan_text
-from core.plans import apply_plan_file, plan_version_at, price_for
+from core.plans.file import SAMPLE_PLANS, load_plan_file, parse_plan_text
+from core.plans.versions import apply_plan_file, plan_version_at, price_for
 
 SAMPLE = SAMPLE_PLANS
 D = Decimal

@@ -7,7 +7,7 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.pricing import (
+from core.billing.pricing import (
     PriceSpec,
     Tier,
     charge,

@@ -9,7 +9,7 @@ import pytest
 
 from core.models import Customer, Dimension, HourlyRollup, Product
 from core.periods import day_of, month_of, parse_month
-from core.rollups import (
+from core.usage.rollups import (
     aggregate,
     billed_usage,
     hourly_series,

@@ -13,12 +13,12 @@ from sqlmodel import Session, select
 from core.db import session_scope
 from core.ingest.claims import Claim, claim
 from core.ingest.commit import commit_objects
-from core.ingest.formats import CHUNK_BYTES
 from core.ingest.objects import ObjectResult, read_object
 from core.ingest.pipeline import load_context
-from core.ingest.sources import open_source
+from core.ingest.read.formats import CHUNK_BYTES
+from core.ingest.read.validate import DEFAULT_MAX_AGE
+from core.ingest.sources.base import open_source
 from core.ingest.synthetic import write_usage_files
-from core.ingest.validate import DEFAULT_MAX_AGE
 from core.models import IngestedObject
 from tests.ingest.conftest import (
     DIMENSIONS,

@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from core.db import session_scope
 from core.ingest.claims import claim, mark_done, mark_failed
-from core.ingest.sources import open_source
+from core.ingest.sources.base import open_source
 from core.ingest.synthetic import write_usage_files
 from core.models import IngestedObject, QuarantinedLine
 from tests.ingest.conftest import (

@@ -9,7 +9,7 @@ import polars as pl
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from core.ingest.validate import validate
+from core.ingest.read.validate import validate
 from core.models import IngestedObject, QuarantinedLine
 from tests.ingest.conftest import NOW, rollup_totals, run_pass
 

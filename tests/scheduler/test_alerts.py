@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from core.alerts import add_rule, describe_rule, evaluate_alerts, list_rules, remove_rule
+from core.alerts.rules import add_rule, describe_rule, evaluate_alerts, list_rules, remove_rule
 from core.errors import InvalidInput, NotFound
 from tests.scheduler.data import build_world, entitle, usage
 

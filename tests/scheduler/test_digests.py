@@ -10,9 +10,9 @@ from PIL import Image
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from core.digests import build_digest, digest_message, digest_periods
 from core.models import IngestedObject, MeteringRecord, QuarantinedLine
 from core.periods import Period
+from core.reports.digests import build_digest, digest_message, digest_periods
 from tests.scheduler.data import build_world, usage
 
 NOW = datetime(2026, 11, 18, 8, 0, tzinfo=UTC)  # a Wednesday

@@ -15,7 +15,7 @@ from aiohttp import web
 from sqlalchemy import Engine
 from sqlmodel import Session, SQLModel
 
-from core.alerts import add_rule
+from core.alerts.rules import add_rule
 from core.db import make_engine
 from core.ingest.report import IngestReport
 from scheduler.jobs import Jobs

@@ -8,8 +8,8 @@ from sqlmodel import Session, select
 
 from bot.slack import ids
 from bot.slack.views.entry import confirm_view
-from core.manual_entry import Entry
 from core.models import AuditEvent
+from core.usage.manual_entry import Entry
 from tests.slack.conftest import Bot
 from tests.slack.helpers import block_id, open_form_for, reply_containing
 from tests.slack.signed import USER, quantity_values

@@ -8,10 +8,10 @@ from decimal import Decimal
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from core.job_runs import claim_run, finish_run
 from core.models import IngestedObject, MeteringRecord, UnmatchedUsage
 from core.models.ingest import ObjectStatus
-from core.status import collect_status
+from core.reports.job_runs import claim_run, finish_run
+from core.reports.status import collect_status
 from tests.slack.world import seed
 
 NOW = datetime(2026, 11, 22, 12, 30, tzinfo=UTC)

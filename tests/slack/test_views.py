@@ -24,11 +24,11 @@ from bot.slack.views.help import help_blocks
 from bot.slack.views.home import TopCustomer, home_view
 from bot.slack.views.notification import message_blocks
 from bot.slack.views.status import status_blocks
-from core.manual_entry import Entry, FormContract, FormDimension
 from core.notifier import RETRY_ACTION, Action, Message, Severity
-from core.overview import ContractRow, ContractsPage, DimensionUsage
 from core.periods import month_of
-from core.status import Status
+from core.reports.status import Status
+from core.usage.manual_entry import Entry, FormContract, FormDimension
+from core.usage.overview import ContractRow, ContractsPage, DimensionUsage
 from tests.fakes.slack_api import check_blocks, check_view
 
 NOW = datetime(2026, 11, 22, 10, 30, tzinfo=UTC)

@@ -14,7 +14,7 @@ from sqlmodel import Session
 from bot.slack.deps import SlackDeps
 from bot.slack.views.entry import entry_view, loading_view, message_view
 from core.errors import MeterbotError
-from core.manual_entry import FormContract
+from core.usage.manual_entry import FormContract
 
 TITLE = "Enter usage"
 

@@ -12,8 +12,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.deps import SlackDeps
 from bot.slack.views.home import TopCustomer, home_view
-from core.status import collect_status
-from core.top_customers import top_customers
+from core.billing.top_customers import top_customers
+from core.reports.status import collect_status
 
 CACHE_SECONDS = 300
 

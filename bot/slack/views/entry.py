@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from bot.slack import ids
-from core.manual_entry import Entry, FormContract, FormDimension
+from core.usage.manual_entry import Entry, FormContract, FormDimension
 
 from .blocks import (
     VIEW_BLOCKS,

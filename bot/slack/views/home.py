@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from bot.slack import ids
-from core.status import Status
+from core.reports.status import Status
 
 from .blocks import Block, actions, button, context, divider, esc, header, money, section
 from .status import status_blocks

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.invoice_doc import InvoiceDoc
+from core.billing.document import InvoiceDoc
 
 from .blocks import SECTION_TEXT_LIMIT, Block, context, esc, fields, money, section
 
@@ -11,7 +11,7 @@ MAX_TABLE_BLOCKS = 12
 
 
 def invoice_blocks(doc: InvoiceDoc, table: str) -> list[Block]:
-    """`table` is core.invoices.invoice_table(doc): the same text the CLI prints."""
+    """`table` is core.billing.invoices.invoice_table(doc): the same text the CLI prints."""
     state = "finalized" if doc.status == "finalized" else "draft"
     blocks = [section(f"*Invoice {esc(doc.month)}: {esc(doc.customer)}* ({state})")]
     facts = [("Plan", doc.plan_name), ("Total", money(doc.total, doc.currency))]

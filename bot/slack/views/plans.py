@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from core.plan_summary import PlanSummary
+from core.plans.summary import PlanSummary
 
 from .blocks import MESSAGE_BLOCKS, Block, context, esc, money, section
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from core.status import Status
+from core.reports.status import Status
 
 from .blocks import Block, context, esc, fields, section
 

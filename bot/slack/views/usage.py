@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.usage_series import UsageSeries
+from core.usage.series import UsageSeries
 
 from .blocks import Block, esc, qty, section
 

@@ -14,8 +14,8 @@ from bot.slack.errors import reported
 from bot.slack.views.contracts import contracts_blocks
 from core.errors import NotFound
 from core.models import Product
-from core.overview import ContractsPage
-from core.overview import contracts_page as load_page
+from core.usage.overview import ContractsPage
+from core.usage.overview import contracts_page as load_page
 
 
 async def contracts_page(

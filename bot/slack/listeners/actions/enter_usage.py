@@ -13,7 +13,7 @@ from bot.slack import ids
 from bot.slack.deps import SlackDeps, deps_of, refusal
 from bot.slack.errors import reported
 from bot.slack.listeners.entry_form import open_entry_form
-from core.manual_entry import FormContract, form_for_contracts
+from core.usage.manual_entry import FormContract, form_for_contracts
 
 
 async def enter_usage(

@@ -6,7 +6,7 @@ from sqlmodel import Session
 
 from bot.slack.subcommands import require
 from bot.slack.views.alerts import alerts_blocks
-from core.alerts import add_rule, describe_rule, list_rules, remove_rule
+from core.alerts.rules import add_rule, describe_rule, list_rules, remove_rule
 from core.errors import InvalidInput
 
 from .request import CommandRequest

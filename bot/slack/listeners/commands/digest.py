@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from core.digests import DigestKind, build_digest, digest_message
 from core.errors import InvalidInput
 from core.notifier import Message
+from core.reports.digests import DigestKind, build_digest, digest_message
 
 from .request import CommandRequest
 

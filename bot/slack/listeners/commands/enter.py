@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from bot.slack.listeners.entry_form import open_entry_form
-from core.customers import find_customer
-from core.manual_entry import FormContract, form_for_customer
+from core.customers.lookup import find_customer
+from core.usage.manual_entry import FormContract, form_for_customer
 
 from . import contracts
 from .request import CommandRequest

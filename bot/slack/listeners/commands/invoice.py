@@ -8,9 +8,9 @@ from sqlmodel import Session
 
 from bot.slack.subcommands import require, split_last
 from bot.slack.views.invoice import invoice_blocks
-from core.customers import find_customer
-from core.invoice_doc import InvoiceDoc
-from core.invoices import build_invoice, invoice_table
+from core.billing.document import InvoiceDoc
+from core.billing.invoices import build_invoice, invoice_table
+from core.customers.lookup import find_customer
 from core.periods import month_of, parse_month
 
 from .request import CommandRequest

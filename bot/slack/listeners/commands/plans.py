@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.slack.views.plans import plans_blocks
-from core.plan_summary import plan_summaries
+from core.plans.summary import plan_summaries
 
 from .request import CommandRequest
 

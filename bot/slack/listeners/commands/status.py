@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.slack.views.status import status_blocks
-from core.status import collect_status
+from core.reports.status import collect_status
 
 from .request import CommandRequest
 

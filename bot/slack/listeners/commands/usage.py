@@ -7,9 +7,9 @@ from sqlmodel import Session
 
 from bot.slack.subcommands import require, split_last
 from bot.slack.views.usage import chart_title, usage_blocks, usage_summary
-from core.charts import usage_chart
-from core.customers import find_customer
-from core.usage_series import UsageSeries, usage_series
+from core.customers.lookup import find_customer
+from core.reports.charts import usage_chart
+from core.usage.series import UsageSeries, usage_series
 
 from .request import CommandRequest
 

@@ -25,8 +25,8 @@ from bot.slack.views.entry import (
     sending_view,
 )
 from core.errors import MeterbotError
-from core.manual_entry import Entry
 from core.marketplace.submit import ManualEntry, SubmitReport, send_manual
+from core.usage.manual_entry import Entry
 
 log = logging.getLogger(__name__)
 UNKNOWN = (

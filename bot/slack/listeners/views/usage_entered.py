@@ -19,11 +19,11 @@ from sqlmodel import Session
 from bot.slack import ids
 from bot.slack.deps import SlackDeps, deps_of, refusal
 from bot.slack.views.entry import ConfirmRow, confirm_view
-from core.customers import active_contract
+from core.billing.invoices import estimate_charge
+from core.customers.lookup import active_contract
 from core.errors import MeterbotError
-from core.invoices import estimate_charge
-from core.manual_entry import Entry, Key, check_entries
 from core.models import Customer, Dimension, Plan
+from core.usage.manual_entry import Entry, Key, check_entries
 
 log = logging.getLogger(__name__)
 ESTIMATE_BUDGET_SECONDS = 1.5

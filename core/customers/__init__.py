@@ -1,0 +1,5 @@
+"""Customers: finding one by any of its names, the contract in force, Salesforce sync.
+
+Entry points: lookup.find_customer / active_contract, sync.sync_customers,
+salesforce (the simple-salesforce adapter).
+"""

@@ -1,0 +1,1 @@
+"""Reading one usage object: formats in bounded chunks, cleaning, validation, aggregation."""

@@ -1,0 +1,140 @@
+"""How meterbot is doing right now: ingestion lag, problems waiting, the ledger's backlog.
+
+`collect_status` reads the tables directly (a handful of COUNT queries), so `/meter
+status` and the Slack home tab can answer in milliseconds however much usage there is.
+A scheduled job whose latest run failed stays a problem until it runs cleanly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from core.models import IngestedObject, LedgerStatus, MeteringRecord, UnmatchedUsage
+from core.models.ingest import ObjectStatus
+from core.periods import as_utc
+from core.reports.job_runs import FailingJob, failing_jobs
+
+# Beyond these, the status calls something a problem.
+LAG_WARNING = timedelta(hours=2)
+# Marketplace refuses records older than 24 hours; warn with time to spare.
+PENDING_AGE_WARNING = timedelta(hours=12)
+DAY = timedelta(hours=24)
+ERROR_SHOWN = 300  # a job's error as the status shows it
+OPEN_LEDGER = (LedgerStatus.PENDING, LedgerStatus.SENT, LedgerStatus.FAILED)
+
+
+@dataclass(frozen=True)
+class Status:
+    now: datetime
+    last_ingestion: datetime | None
+    objects_last_day: int
+    failed_objects: int
+    quarantined_lines: int
+    quarantined_last_day: int
+    unmatched_ids: int
+    unmatched_hours: int
+    ledger: dict[str, int] = field(default_factory=dict)
+    oldest_pending_hour: datetime | None = None
+    failing_jobs: list[FailingJob] = field(default_factory=list)
+
+    @property
+    def lag(self) -> timedelta | None:
+        return None if self.last_ingestion is None else self.now - self.last_ingestion
+
+    @property
+    def pending(self) -> int:
+        return self.ledger.get(LedgerStatus.PENDING, 0) + self.ledger.get(LedgerStatus.SENT, 0)
+
+    @property
+    def failed(self) -> int:
+        return self.ledger.get(LedgerStatus.FAILED, 0)
+
+    def problems(self) -> list[str]:
+        """What someone should look at, most urgent first; empty when all is well."""
+        found: list[str] = []
+        if self.failed:
+            found.append(f"{self.failed} metering record(s) failed to send")
+        if self.oldest_pending_hour and self.now - self.oldest_pending_hour > PENDING_AGE_WARNING:
+            age = _hours(self.now - self.oldest_pending_hour)
+            found.append(f"records pending for {age}; Marketplace refuses them after 24 h")
+        if self.lag is None:
+            found.append("no usage has been ingested yet")
+        elif self.lag > LAG_WARNING:
+            found.append(f"ingestion is {_hours(self.lag)} behind")
+        if self.failed_objects:
+            found.append(f"{self.failed_objects} usage file(s) could not be read")
+        if self.unmatched_ids:
+            found.append(f"usage from {self.unmatched_ids} unknown customer id(s) is waiting")
+        if self.quarantined_last_day:
+            found.append(f"{self.quarantined_last_day} usage line(s) quarantined in the last day")
+        found += [
+            f"scheduled job {f.job} is failing (since {as_utc(f.since):%Y-%m-%d %H:%M} UTC): "
+            f"{f.error[:ERROR_SHOWN]}"
+            for f in self.failing_jobs
+        ]
+        return found
+
+
+def collect_status(session: Session, *, now: datetime) -> Status:
+    now = as_utc(now)
+    since = now - DAY
+    return Status(
+        now=now,
+        last_ingestion=session.exec(
+            select(func.max(IngestedObject.finished_at)).where(
+                col(IngestedObject.status) == ObjectStatus.DONE
+            )
+        ).one(),
+        objects_last_day=_count(
+            session,
+            IngestedObject,
+            col(IngestedObject.finished_at) >= since,
+            col(IngestedObject.status) == ObjectStatus.DONE,
+        ),
+        failed_objects=_count(
+            session, IngestedObject, col(IngestedObject.status) == ObjectStatus.FAILED
+        ),
+        quarantined_lines=_rejected(session),
+        quarantined_last_day=_rejected(session, col(IngestedObject.finished_at) >= since),
+        unmatched_ids=_unmatched(session, distinct_ids=True),
+        unmatched_hours=_unmatched(session, distinct_ids=False),
+        ledger=_ledger_counts(session),
+        oldest_pending_hour=session.exec(
+            select(func.min(MeteringRecord.hour)).where(col(MeteringRecord.status).in_(OPEN_LEDGER))
+        ).one(),
+        failing_jobs=failing_jobs(session),
+    )
+
+
+def _count(session: Session, table: type, *where: object) -> int:
+    query = select(func.count()).select_from(table)
+    for condition in where:
+        query = query.where(condition)  # type: ignore[arg-type]
+    return int(session.exec(query).one())
+
+
+def _rejected(session: Session, *where: Any) -> int:
+    """Lines quarantined: counted per object (the stored lines are capped; counts are not)."""
+    query = select(func.coalesce(func.sum(IngestedObject.rejected), 0)).where(*where)
+    return int(session.exec(query).one())
+
+
+def _unmatched(session: Session, *, distinct_ids: bool) -> int:
+    measure = func.count(func.distinct(UnmatchedUsage.usage_id)) if distinct_ids else func.count()
+    query = select(measure).where(col(UnmatchedUsage.resolved_customer_id).is_(None))
+    return int(session.exec(query).one() or 0)
+
+
+def _ledger_counts(session: Session) -> dict[str, int]:
+    query = select(MeteringRecord.status, func.count()).group_by(col(MeteringRecord.status))
+    return {status: int(n) for status, n in session.exec(query).all()}
+
+
+def _hours(span: timedelta) -> str:
+    hours = span.total_seconds() / 3600
+    return f"{hours:.0f} h" if hours < 48 else f"{hours / 24:.0f} days"
