@@ -27,7 +27,7 @@ from sqlmodel import Session, col, select
 
 from bot.app import Services
 from core.billing.invoices import build_invoice, invoice_table
-from core.billing.rating import contract_for_month
+from core.customers.lookup import contract_at
 from core.db import open_database, session_scope
 from core.errors import MeterbotError
 from core.ingest.pipeline import ingest_pass
@@ -224,7 +224,7 @@ def show_invoice(demo: Demo) -> None:
     with Session(demo.engine) as session:
         customer = session.exec(select(Customer).where(Customer.name == INVOICE_CUSTOMER)).one()
         assert customer.id is not None
-        if contract_for_month(session, customer_id=customer.id, period=period) is None:
+        if contract_at(session, customer_id=customer.id, at=period) is None:
             demo.say(f"no invoice: {customer.name} has no contract in {period.start:%Y-%m}")
             return
         doc = build_invoice(session, customer_id=customer.id, period=period, now=demo.now)

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from sqlmodel import Session, col, select
 
-from core.customers.lookup import active_contract
+from core.customers.lookup import contract_at
 from core.models import AlertRule, Customer, Dimension, Entitlement, EntitlementPeriod
 from core.models.ops_jobs import AlertKind
 from core.periods import HOUR, Period, hour_floor, month_of
@@ -95,7 +95,7 @@ def _entitlement_readings(
 ) -> list[Reading]:
     found = []
     for customer in customers.values():
-        contract = active_contract(session, customer_id=customer.id or 0, at=now)
+        contract = contract_at(session, customer_id=customer.id or 0, at=now)
         if contract is None:
             continue
         query = select(Entitlement).where(

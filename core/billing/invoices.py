@@ -17,11 +17,11 @@ from core.billing.document import InvoiceDoc, InvoiceLine, LineKind
 from core.billing.format import invoice_csv, invoice_table
 from core.billing.pricing import ZERO, minimum_true_up, round_money
 from core.billing.rating import (
-    contract_for_month,
     prepaid_quantity,
     usage_line,
     with_extra,
 )
+from core.customers.lookup import contract_at
 from core.errors import InvalidInput, NotFound
 from core.models import Contract, Customer, Dimension, Invoice, Plan, PlanPrice, PlanVersion
 from core.periods import Period, month_label, month_of
@@ -85,7 +85,7 @@ def estimate_charge(
     """What `quantity` more of a dimension at `at` would add to that month's invoice total."""
     period = month_of(at)
     customer = _customer(session, customer_id)
-    if contract_for_month(session, customer_id=customer_id, period=period) is None:
+    if contract_at(session, customer_id=customer_id, at=period) is None:
         return ZERO
     dimension = session.get(Dimension, dimension_id)
     if dimension is None:
@@ -133,7 +133,7 @@ class _Terms:
 
 def _terms(session: Session, customer: Customer, period: Period) -> _Terms:
     assert customer.id is not None
-    contract = contract_for_month(session, customer_id=customer.id, period=period)
+    contract = contract_at(session, customer_id=customer.id, at=period)
     if contract is None:
         label = month_label(period)
         raise NotFound(f"{customer.name} has no contract in {label}, so nothing to invoice")

@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlmodel import Session, col, select
 
 from core.billing.invoices import InvoiceDoc, finalize_invoice, invoice_csv
-from core.billing.rating import contract_for_month
+from core.customers.lookup import contract_at
 from core.models import Customer
 from core.notifier import Attachment, Message, Severity
 from core.periods import Period, month_label
@@ -23,7 +23,7 @@ def close_month(session: Session, *, period: Period, now: datetime) -> list[Invo
     for customer in session.exec(select(Customer).order_by(col(Customer.name))):
         if customer.id is None:
             continue
-        if contract_for_month(session, customer_id=customer.id, period=period) is None:
+        if contract_at(session, customer_id=customer.id, at=period) is None:
             continue
         docs.append(finalize_invoice(session, customer_id=customer.id, period=period, now=now))
     return docs

@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlmodel import Session, col, or_, select
+from sqlmodel import Session, select
 
 from core.billing.document import InvoiceLine, LineKind, TierLine
 from core.billing.pricing import ZERO, charge, round_money
@@ -30,17 +30,6 @@ from core.plans.versions import price_spec
 from core.usage.rollups import billed_usage
 
 _ADDITIVE = {Aggregation.SUM, Aggregation.COUNT}
-
-
-def contract_for_month(session: Session, *, customer_id: int, period: Period) -> Contract | None:
-    """The contract that prices the month: the latest one in force at any time in it."""
-    query = (
-        select(Contract)
-        .where(Contract.customer_id == customer_id, col(Contract.starts_at) < period.end)
-        .where(or_(col(Contract.ends_at).is_(None), col(Contract.ends_at) > period.start))
-        .order_by(col(Contract.starts_at).desc(), col(Contract.id).desc())
-    )
-    return session.exec(query).first()
 
 
 def prepaid_quantity(

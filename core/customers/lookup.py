@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlmodel import Session, col, or_, select
 
 from core.errors import Ambiguous, NotFound
 from core.models import Contract, Customer, CustomerAlias
+from core.periods import Period
 
 _SHOWN = 5
 
@@ -76,12 +78,38 @@ def alias_map(session: Session) -> dict[str, int]:
     return dict(rows)
 
 
-def active_contract(session: Session, *, customer_id: int, at: datetime) -> Contract | None:
-    """The contract in force for the customer at `at` (the latest started, if several)."""
+def contract_at(session: Session, *, customer_id: int, at: datetime | Period) -> Contract | None:
+    """The contract in force for the customer at `at`: at that instant, or at any time in
+    that period (the one that prices a month). The latest started wins if several do."""
     query = (
         select(Contract)
-        .where(Contract.customer_id == customer_id, col(Contract.starts_at) <= at)
-        .where(or_(col(Contract.ends_at).is_(None), col(Contract.ends_at) > at))
+        .where(Contract.customer_id == customer_id, *in_force_where(at))  # type: ignore[arg-type]
         .order_by(col(Contract.starts_at).desc(), col(Contract.id).desc())
     )
     return session.exec(query).first()
+
+
+def in_force_where(at: datetime | Period) -> list[object]:
+    """`in_force` as SQL conditions on Contract, for queries that list contracts."""
+    begun = (
+        col(Contract.starts_at) < at.end
+        if isinstance(at, Period)
+        else col(Contract.starts_at) <= at
+    )
+    after = at.start if isinstance(at, Period) else at
+    return [begun, or_(col(Contract.ends_at).is_(None), col(Contract.ends_at) > after)]
+
+
+def in_force(contract: Contract, at: datetime | Period) -> bool:
+    """Whether the contract runs at the instant `at`, or at any time in the period `at`."""
+    if isinstance(at, Period):
+        begun, after = contract.starts_at < at.end, at.start
+    else:
+        begun, after = contract.starts_at <= at, at
+    return begun and (contract.ends_at is None or contract.ends_at > after)
+
+
+def latest_in_force(contracts: Iterable[Contract], at: datetime | Period) -> Contract | None:
+    """`contract_at` over contracts already loaded: the latest started of those in force."""
+    live = [c for c in contracts if in_force(c, at)]
+    return max(live, key=lambda c: (c.starts_at, c.id or 0), default=None)

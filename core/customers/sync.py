@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from core.customers.lookup import active_contract
+from core.customers.lookup import contract_at
 from core.customers.salesforce import SalesforceAccount, connect
 from core.db import session_scope
 from core.ingest.unmatched import resolve_unmatched
@@ -226,7 +226,7 @@ def _ensure_contract(
     if plan is None or plan.id is None:
         report.problems.append(f"{account.name}: plan {account.plan!r} is not in the plans file")
         return
-    current = active_contract(session, customer_id=customer.id, at=now)
+    current = contract_at(session, customer_id=customer.id, at=now)
     if current is not None:
         if current.plan_id != plan.id:
             report.problems.append(

@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from sqlmodel import Session, col, select
 
+from core.customers.lookup import latest_in_force
 from core.models import (
     Aggregation,
     Contract,
@@ -52,13 +53,8 @@ class Contracts:
         return customer_id in self._contracts
 
     def contract_at(self, customer_id: int, at: datetime) -> Contract | None:
-        """The contract in force at `at` (the latest started), as customers.lookup decides."""
-        live = [
-            c
-            for c in self._contracts.get(customer_id, [])
-            if c.starts_at <= at and (c.ends_at is None or c.ends_at > at)
-        ]
-        return max(live, key=lambda c: (c.starts_at, c.id or 0), default=None)
+        """The contract in force at `at`, by customers.lookup's rule."""
+        return latest_in_force(self._contracts.get(customer_id, []), at)
 
     def allowance(self, customer_id: int, dimension: Dimension, at: datetime) -> Allowance | None:
         contract = self.contract_at(customer_id, at)

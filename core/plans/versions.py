@@ -13,7 +13,7 @@ from decimal import Decimal
 from sqlmodel import Session, col, select
 
 from core.billing.pricing import PriceSpec, Tier
-from core.customers.lookup import active_contract
+from core.customers.lookup import contract_at
 from core.errors import NotFound
 from core.models import Plan, PlanPrice, PlanVersion
 from core.plans.apply import apply_plan_file
@@ -55,7 +55,7 @@ def price_for(
     session: Session, *, customer_id: int, dimension_id: int, at: datetime
 ) -> PlanPrice | None:
     """The price of a dimension for a customer at `at`: none without a contract or price."""
-    contract = active_contract(session, customer_id=customer_id, at=at)
+    contract = contract_at(session, customer_id=customer_id, at=at)
     if contract is None:
         return None
     try:

@@ -15,7 +15,7 @@ from typing import Literal
 from sqlmodel import Session, col, func, select
 
 from core.billing.invoices import build_invoice
-from core.billing.rating import contract_for_month
+from core.customers.lookup import contract_at
 from core.errors import InvalidInput
 from core.models import (
     Customer,
@@ -137,7 +137,7 @@ def _revenue(
     for customer in session.exec(select(Customer).order_by(col(Customer.name))):
         if customer.id is None:
             continue
-        if contract_for_month(session, customer_id=customer.id, period=month) is None:
+        if contract_at(session, customer_id=customer.id, at=month) is None:
             continue
         doc = build_invoice(session, customer_id=customer.id, period=month, now=now)
         revenue[doc.currency] = revenue.get(doc.currency, ZERO) + doc.total

@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 
 from sqlmodel import Session, col, select
 
-from core.customers.lookup import active_contract
+from core.customers.lookup import contract_at, in_force
 from core.errors import NotFound
 from core.models import Contract, Customer, Dimension, Plan
 
@@ -62,7 +62,7 @@ def form_for_contracts(
         .where(col(Contract.id).in_(contract_ids))
         .order_by(col(Customer.name))
     ).all()
-    forms = [_form(session, c, cust, plan) for c, cust, plan in rows if _running(c, now)]
+    forms = [_form(session, c, cust, plan) for c, cust, plan in rows if in_force(c, now)]
     if not forms:
         raise NotFound("none of the chosen contracts is active any more")
     return forms
@@ -70,16 +70,12 @@ def form_for_contracts(
 
 def form_for_customer(session: Session, *, customer: Customer, now: datetime) -> FormContract:
     assert customer.id is not None
-    contract = active_contract(session, customer_id=customer.id, at=now)
+    contract = contract_at(session, customer_id=customer.id, at=now)
     if contract is None:
         raise NotFound(f"{customer.name} has no active contract, so no usage can be entered")
     plan = session.get(Plan, contract.plan_id)
     assert plan is not None
     return _form(session, contract, customer, plan)
-
-
-def _running(contract: Contract, now: datetime) -> bool:
-    return contract.starts_at <= now and (contract.ends_at is None or contract.ends_at > now)
 
 
 def _form(session: Session, contract: Contract, customer: Customer, plan: Plan) -> FormContract:

@@ -12,8 +12,9 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import func
-from sqlmodel import Session, col, or_, select
+from sqlmodel import Session, col, select
 
+from core.customers.lookup import in_force_where
 from core.errors import Ambiguous, NotFound
 from core.models import (
     Contract,
@@ -87,13 +88,6 @@ def find_product(session: Session, text: str | None) -> Product:
     raise (Ambiguous if prefixed else NotFound)(f"{text!r} could be: {known}")
 
 
-def _active(now: datetime) -> list[object]:
-    return [
-        col(Contract.starts_at) <= now,
-        or_(col(Contract.ends_at).is_(None), col(Contract.ends_at) > now),
-    ]
-
-
 def contracts_page(
     session: Session, *, product: Product, now: datetime, page: int = 0, per_page: int = 10
 ) -> ContractsPage:
@@ -103,7 +97,7 @@ def contracts_page(
         select(Contract, Customer, Plan)
         .join(Customer, col(Customer.id) == Contract.customer_id)
         .join(Plan, col(Plan.id) == Contract.plan_id)
-        .where(Plan.product_id == product.id, *_active(now))  # type: ignore[arg-type]
+        .where(Plan.product_id == product.id, *in_force_where(now))  # type: ignore[arg-type]
     )
     total = session.exec(select(func.count()).select_from(base.subquery())).one()
     page = max(0, min(page, max(0, (total - 1) // per_page)))
@@ -128,7 +122,7 @@ def contract_choices(
         select(Contract.id, Customer.name, Plan.name)
         .join(Customer, col(Customer.id) == Contract.customer_id)
         .join(Plan, col(Plan.id) == Contract.plan_id)
-        .where(Plan.product_id == product_id, *_active(now))  # type: ignore[arg-type]
+        .where(Plan.product_id == product_id, *in_force_where(now))  # type: ignore[arg-type]
     )
     if query.strip():
         statement = statement.where(col(Customer.name).ilike(f"%{query.strip()}%"))

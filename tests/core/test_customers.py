@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from core.customers.lookup import active_contract, alias_map, find_customer
+from core.customers.lookup import alias_map, contract_at, find_customer, latest_in_force
 from core.errors import Ambiguous, NotFound
 from core.models import Contract, Customer, CustomerAlias, Plan, Product
+from core.periods import month_of
 
 
 @pytest.fixture
@@ -47,7 +48,7 @@ def test_unknown_name_suggests_a_close_one(session, customers):
         find_customer(session, "Acme Crop")
 
 
-def test_alias_map_and_active_contract(session, customers):
+def test_alias_map_and_contract_at(session, customers):
     acme = customers[0]
     assert alias_map(session) == {"cluster-7": acme.id}
     product = Product(key="p", name="P")
@@ -66,8 +67,39 @@ def test_alias_map_and_active_contract(session, customers):
     session.add_all([old, new])
     session.commit()
     at = datetime(2026, 5, 31, 23, 59, 59, tzinfo=UTC)
-    assert active_contract(session, customer_id=acme.id, at=at).id == old.id
+    assert contract_at(session, customer_id=acme.id, at=at).id == old.id
     at = datetime(2026, 6, 1, tzinfo=UTC)
-    assert active_contract(session, customer_id=acme.id, at=at).id == new.id
+    assert contract_at(session, customer_id=acme.id, at=at).id == new.id
     at = datetime(2025, 12, 31, tzinfo=UTC)
-    assert active_contract(session, customer_id=acme.id, at=at) is None
+    assert contract_at(session, customer_id=acme.id, at=at) is None
+
+
+def test_the_contract_in_force_is_one_rule_in_sql_and_in_memory(session, customers):
+    """A month is priced by the latest contract running at any time in it; an instant by
+    the one running then; loaded contracts give the same answer as the query."""
+    acme = customers[0]
+    product = Product(key="p", name="P")
+    session.add(product)
+    session.flush()
+    plan = Plan(key="gold", product_id=product.id, name="Gold")
+    session.add(plan)
+    session.flush()
+    ended = Contract(
+        customer_id=acme.id,
+        plan_id=plan.id,
+        starts_at=datetime(2026, 1, 1, tzinfo=UTC),
+        ends_at=datetime(2026, 5, 10, tzinfo=UTC),
+    )
+    session.add(ended)
+    session.commit()
+    loaded = [ended]
+    may, june = (
+        month_of(datetime(2026, 5, 1, tzinfo=UTC)),
+        month_of(datetime(2026, 6, 1, tzinfo=UTC)),
+    )
+    late_may = datetime(2026, 5, 20, tzinfo=UTC)
+    for at, expected in [(may, ended.id), (june, None), (late_may, None)]:
+        found = contract_at(session, customer_id=acme.id, at=at)
+        assert (found.id if found else None) == expected
+        in_memory = latest_in_force(loaded, at)
+        assert (in_memory.id if in_memory else None) == expected

@@ -20,7 +20,7 @@ from bot.slack import ids
 from bot.slack.deps import SlackDeps, deps_of, refusal
 from bot.slack.views.entry import ConfirmRow, confirm_view
 from core.billing.invoices import estimate_charge
-from core.customers.lookup import active_contract
+from core.customers.lookup import contract_at
 from core.errors import MeterbotError
 from core.models import Customer, Dimension, Plan
 from core.usage.manual_entry import Entry, Key, check_entries
@@ -93,7 +93,7 @@ def _row(session: Session, entry: Entry, now: datetime, *, estimate: bool) -> Co
     dim = session.get(Dimension, entry.dimension_id)
     assert customer is not None and dim is not None  # checked by check_entries
     charge = _estimate(session, entry, now) if estimate else None
-    contract = active_contract(session, customer_id=entry.customer_id, at=now)
+    contract = contract_at(session, customer_id=entry.customer_id, at=now)
     plan = session.get(Plan, contract.plan_id) if contract else None
     currency = plan.currency if plan else "USD"
     return ConfirmRow(customer.name, dim.name, dim.unit, entry.quantity, charge, currency)
