@@ -7,6 +7,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from core.billing.pricing import TierCharge
+
 ZERO = Decimal(0)
 
 
@@ -14,17 +16,6 @@ class LineKind:
     RECURRING = "recurring"
     USAGE = "usage"
     MINIMUM = "minimum"  # the true-up to the plan's minimum commitment
-
-
-@dataclass(frozen=True)
-class TierLine:
-    """One tier's share of a usage line (graduated: every tier entered; volume: the one)."""
-
-    up_to: Decimal | None
-    quantity: Decimal
-    unit_price: Decimal
-    flat_fee: Decimal
-    amount: Decimal
 
 
 @dataclass(frozen=True)
@@ -44,7 +35,7 @@ class InvoiceLine:
     billable: Decimal = ZERO
     price_model: str = ""
     unit_price: Decimal | None = None
-    tiers: tuple[TierLine, ...] = ()
+    tiers: tuple[TierCharge, ...] = ()  # graduated: every tier entered; volume: one
 
 
 @dataclass(frozen=True)
@@ -84,7 +75,7 @@ class InvoiceDoc:
 
 def _line(data: dict[str, Any]) -> InvoiceLine:
     values = _typed(InvoiceLine, data)
-    values["tiers"] = tuple(TierLine(**_typed(TierLine, t)) for t in data.get("tiers", ()))
+    values["tiers"] = tuple(TierCharge(**_typed(TierCharge, t)) for t in data.get("tiers", ()))
     return InvoiceLine(**values)
 
 

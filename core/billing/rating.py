@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from core.billing.document import InvoiceLine, LineKind, TierLine
+from core.billing.document import InvoiceLine, LineKind
 from core.billing.pricing import ZERO, charge, round_money
 from core.models import (
     Aggregation,
@@ -84,9 +84,7 @@ def usage_line(
         return InvoiceLine(amount=round_money(ZERO, currency), price_model="not in plan", **common)
     spec = price_spec(price)
     priced = charge(spec, quantity - prepaid)
-    tiers = tuple(
-        TierLine(t.up_to, t.quantity, t.unit_price, t.flat_fee, t.amount) for t in priced.tiers
-    )
+    tiers = tuple(priced.tiers)
     return InvoiceLine(
         amount=round_money(priced.amount, currency),
         included=min(spec.included, quantity - prepaid),

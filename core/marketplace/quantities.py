@@ -9,7 +9,8 @@ so what is billed over any stretch equals the usage rounded once, at the end.
 from __future__ import annotations
 
 import re
-from decimal import ROUND_DOWN, Decimal
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from typing import Protocol
 
 from core.errors import InvalidInput
 
@@ -41,14 +42,48 @@ def quantity_text(quantity: Decimal) -> str:
     return text
 
 
-def check_manual(quantity: Decimal, *, whole_units: bool, unit: str = "unit") -> Decimal:
-    """A hand-entered quantity, accepted only if Marketplace can take it exactly."""
-    if not quantity.is_finite() or quantity < 0:
-        raise InvalidInput(f"{quantity} is not a usage quantity (enter 0 or more)")
-    if whole_units and quantity != quantity.to_integral_value():
-        raise InvalidInput(f"this dimension is billed in whole {unit}s: enter a whole number")
+class Measured(Protocol):
+    """What a hand-entered quantity is checked against: a dimension, or its form field."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def unit(self) -> str: ...
+    @property
+    def whole_units(self) -> bool: ...
+    @property
+    def max_quantity(self) -> Decimal | None: ...
+
+
+def parse_manual(text: str) -> Decimal:
+    """The number a person typed ("1,250.5" included), or InvalidInput saying it is none."""
+    try:
+        quantity = Decimal(text.strip().replace(",", ""))
+    except InvalidOperation:
+        raise InvalidInput(f"{text!r} is not a number") from None
+    if not quantity.is_finite():
+        raise InvalidInput(f"{text!r} is not a number")
+    return quantity
+
+
+def check_manual(quantity: Decimal, dimension: Measured) -> Decimal:
+    """A hand-entered quantity, accepted only if it is plausible for the dimension and
+    Marketplace can take it exactly; otherwise InvalidInput with what to type instead."""
+    if not quantity.is_finite():
+        raise InvalidInput(f"{quantity} is not a number")
+    if quantity < 0:
+        raise InvalidInput("usage cannot be negative")
+    if dimension.whole_units and quantity != quantity.to_integral_value():
+        raise InvalidInput(
+            f"{dimension.name} is counted in whole {dimension.unit}s: enter a whole number"
+        )
+    if dimension.max_quantity is not None and quantity > dimension.max_quantity:
+        raise InvalidInput(
+            f"{quantity:f} {dimension.unit} is implausibly large (at most "
+            f"{dimension.max_quantity:f}); split it or raise max_quantity in the plans file"
+        )
     if quantity != quantity.quantize(STEP, rounding=ROUND_DOWN):
-        raise InvalidInput(f"{quantity}: Marketplace takes at most 6 decimal places")
+        raise InvalidInput("Marketplace takes at most 6 decimal places")
     if quantity > MAX_QUANTITY:
-        raise InvalidInput(f"{quantity} is above Marketplace's largest quantity")
+        raise InvalidInput("too large for Marketplace (at most 10 digits before the decimal point)")
     return quantity

@@ -8,7 +8,6 @@ what is due inside a transaction that is rolled back: nothing is sent, nothing c
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
@@ -28,16 +27,10 @@ from core.marketplace.sending import _Names, screen_stale, send_rows
 from core.marketplace.window import latest_open_hour
 from core.models import AuditEvent, Customer, Dimension, LedgerStatus, MeteringRecord, Product
 from core.periods import HOUR
+from core.usage.manual_entry import Entry
 
-__all__ = ["ManualEntry", "RecordOutcome", "SubmitReport", "retry_records", "send_manual"]
+__all__ = ["RecordOutcome", "SubmitReport", "retry_records", "send_manual"]
 NOT_RESENDABLE = {LedgerStatus.ACCEPTED, LedgerStatus.DUPLICATE, LedgerStatus.MOVED}
-
-
-@dataclass(frozen=True)
-class ManualEntry:
-    customer_id: int
-    dimension_id: int
-    quantity: Decimal
 
 
 def submit_due(
@@ -125,7 +118,7 @@ def _calls_needed(session: Session, *, now: datetime) -> int:
 def send_manual(
     engine: Engine,
     *,
-    entries: Sequence[ManualEntry],
+    entries: Sequence[Entry],
     actor: str,
     client: Sender,
     now: datetime,
@@ -154,9 +147,7 @@ def send_manual(
     return report
 
 
-def _manual_row(
-    session: Session, entry: ManualEntry, *, actor: str, now: datetime
-) -> MeteringRecord:
+def _manual_row(session: Session, entry: Entry, *, actor: str, now: datetime) -> MeteringRecord:
     customer = session.get(Customer, entry.customer_id)
     dimension = session.get(Dimension, entry.dimension_id)
     if customer is None or dimension is None:
@@ -168,12 +159,10 @@ def _manual_row(
         identity_for(customer, product, dimension, latest_open_hour(now))
     except IdentityError as exc:
         raise InvalidInput(str(exc)) from None
-    quantity = check_manual(entry.quantity, whole_units=dimension.whole_units, unit=dimension.unit)
-    if dimension.max_quantity is not None and quantity > dimension.max_quantity:
-        raise InvalidInput(
-            f"{quantity:f} {dimension.unit} of {dimension.key} is above the plausible maximum "
-            f"{dimension.max_quantity:f}; split it or raise max_quantity in the plans file"
-        )
+    try:
+        quantity = check_manual(entry.quantity, dimension)
+    except InvalidInput as exc:
+        raise InvalidInput(f"{dimension.key} for {customer.name}: {exc}") from None
     return _insert_in_free_hour(session, customer, dimension, quantity, actor=actor, now=now)
 
 

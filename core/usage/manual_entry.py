@@ -1,25 +1,23 @@
 """Usage entered by hand: what may be entered for chosen contracts, and checking it.
 
-The checks are the ones a person needs next to the field they typed in: not a number,
-negative, a fraction for a whole-unit dimension, a dimension the contract does not
-have, or a quantity above the dimension's plausible maximum.
+The checks are the ones a person needs next to the field they typed in: a dimension the
+contract does not have, and marketplace.quantities.check_manual (not a number, negative,
+a fraction for a whole-unit dimension, above the plausible maximum, beyond what
+Marketplace takes), the same check the sending service makes.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from sqlmodel import Session, col, select
 
 from core.customers.lookup import contract_at, in_force
-from core.errors import NotFound
+from core.errors import InvalidInput, NotFound
+from core.marketplace.quantities import check_manual, parse_manual
 from core.models import Contract, Customer, Dimension, Plan
-
-# Marketplace takes at most 10 integer digits and 6 decimal places.
-MAX_PLACES = 6
-MAX_DIGITS = 10
 
 
 @dataclass(frozen=True)
@@ -43,6 +41,8 @@ class FormContract:
 
 @dataclass(frozen=True)
 class Entry:
+    """A quantity entered by hand for a customer's dimension, as checked and as sent."""
+
     customer_id: int
     dimension_id: int
     quantity: Decimal
@@ -98,23 +98,9 @@ def check_quantity(text: str | None, dim: FormDimension | None) -> Decimal | str
     if dim is None:
         return "this dimension is not part of the customer's plan any more"
     try:
-        quantity = Decimal(text.strip().replace(",", ""))
-    except InvalidOperation:
-        return f"{text!r} is not a number"
-    if not quantity.is_finite():
-        return f"{text!r} is not a number"
-    if quantity < 0:
-        return "usage cannot be negative"
-    if dim.whole_units and quantity != quantity.to_integral_value():
-        return f"{dim.name} is counted in whole {dim.unit}s: enter a whole number"
-    if dim.max_quantity is not None and quantity > dim.max_quantity:
-        return f"{quantity} {dim.unit} is implausibly large (at most {dim.max_quantity})"
-    exponent = quantity.normalize().as_tuple().exponent
-    if isinstance(exponent, int) and -exponent > MAX_PLACES:
-        return f"at most {MAX_PLACES} decimal places"
-    if quantity >= Decimal(10) ** MAX_DIGITS:
-        return "too large for Marketplace (at most 10 digits before the decimal point)"
-    return quantity
+        return check_manual(parse_manual(text), dim)
+    except InvalidInput as exc:
+        return str(exc)
 
 
 def check_entries(

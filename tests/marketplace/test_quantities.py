@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal as D
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from core.errors import InvalidInput
-from core.marketplace.quantities import PATTERN, STEP, check_manual, quantity_text, split
+from core.marketplace.quantities import (
+    PATTERN,
+    STEP,
+    check_manual,
+    parse_manual,
+    quantity_text,
+    split,
+)
+from core.models import Dimension
 
 
 @pytest.mark.parametrize(
@@ -59,10 +68,19 @@ def test_billed_over_a_period_equals_usage_rounded_once(hourly, whole_units):
 
 
 def test_manual_quantity_is_checked_against_the_dimension():
-    assert check_manual(Decimal("2.5"), whole_units=False) == Decimal("2.5")
-    with pytest.raises(InvalidInput, match="whole"):
-        check_manual(Decimal("2.5"), whole_units=True, unit="seat")
+    seat = Dimension(key="seats", name="Seats", unit="seat", whole_units=True, max_quantity=D(50))
+    storage = Dimension(key="storage", name="Storage", unit="TB")
+    assert check_manual(D("2.5"), storage) == D("2.5")
+    with pytest.raises(InvalidInput, match="Seats is counted in whole seats"):
+        check_manual(D("2.5"), seat)
+    with pytest.raises(InvalidInput, match="implausibly large"):
+        check_manual(D("51"), seat)
     with pytest.raises(InvalidInput, match="6 decimal"):
-        check_manual(Decimal("0.0000001"), whole_units=False)
-    with pytest.raises(InvalidInput):
-        check_manual(Decimal("-1"), whole_units=False)
+        check_manual(D("0.0000001"), storage)
+    with pytest.raises(InvalidInput, match="cannot be negative"):
+        check_manual(D("-1"), storage)
+    with pytest.raises(InvalidInput, match="10 digits"):
+        check_manual(D("10000000000"), storage)
+    assert parse_manual(" 1,250.5 ") == D("1250.5")
+    with pytest.raises(InvalidInput, match="not a number"):
+        parse_manual("NaN")

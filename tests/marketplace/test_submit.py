@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlmodel import Session, select
 
+from core.errors import InvalidInput
 from core.marketplace.client import MeteringClient
 from core.marketplace.ledger import query_ledger
 from core.marketplace.submit import retry_records, submit_due
@@ -293,10 +294,11 @@ def test_a_customer_switches_model_on_an_hour_boundary(world, marketplace, clock
 
 
 def test_send_manual_records_who_sent_it_and_uses_the_next_open_hour(world, marketplace, clock):
-    from core.marketplace.submit import ManualEntry, send_manual
+    from core.marketplace.submit import send_manual
+    from core.usage.manual_entry import Entry
 
     clock.now = H2 + timedelta(minutes=10)
-    entry = ManualEntry(world.alpha.id, world.storage.id, D("2.5"))
+    entry = Entry(world.alpha.id, world.storage.id, D("2.5"))
     first = send_manual(world.engine, entries=[entry], actor="U0123",
                         client=fast_client(marketplace), now=clock.now)  # fmt: skip
     assert first.counts == {"accepted": 1}
@@ -433,3 +435,18 @@ def test_a_pass_without_aws_credentials_says_nothing_was_sent(
     assert report.message().summary.startswith("could not send")
     assert report.message().severity is Severity.ERROR
     assert row(world, "Alpha", "storage", H1).status == "pending"  # sent by the next pass
+
+
+def test_send_manual_refuses_what_the_form_refuses_and_writes_nothing(world, marketplace, clock):
+    """The sending service applies the entry form's own check, so a quantity that reaches
+    it some other way is refused with the same words, and nothing lands on the ledger."""
+    from core.marketplace.submit import send_manual
+    from core.usage.manual_entry import Entry
+
+    clock.now = H2 + timedelta(minutes=10)
+    entry = Entry(world.alpha.id, world.storage.id, D("-1"))
+    with pytest.raises(InvalidInput, match="storage for Alpha: usage cannot be negative"):
+        send_manual(world.engine, entries=[entry], actor="U0123",
+                    client=fast_client(marketplace), now=clock.now)  # fmt: skip
+    assert ledger(world) == []
+    assert marketplace.calls == 0

@@ -25,7 +25,7 @@ from bot.slack.views.entry import (
     sending_view,
 )
 from core.errors import MeterbotError
-from core.marketplace.submit import ManualEntry, SubmitReport, send_manual
+from core.marketplace.submit import SubmitReport, send_manual
 from core.usage.manual_entry import Entry
 
 log = logging.getLogger(__name__)
@@ -59,12 +59,11 @@ async def confirm_send(
 async def _send(
     entries: list[Entry], *, user: str, view_id: str, client: AsyncWebClient, deps: SlackDeps
 ) -> None:
-    manual = [ManualEntry(e.customer_id, e.dimension_id, e.quantity) for e in entries]
     try:
         report = await deps.blocking(
             send_manual,
             deps.services.engine,
-            entries=manual,
+            entries=entries,
             actor=user,
             client=await deps.blocking(deps.metering_client),
             now=deps.now(),
