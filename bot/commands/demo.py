@@ -30,6 +30,7 @@ from core.billing.invoices import build_invoice, invoice_table
 from core.customers.lookup import contract_at
 from core.db import open_database, session_scope
 from core.errors import MeterbotError
+from core.formatting import figure, table
 from core.ingest.pipeline import ingest_pass
 from core.ingest.sources.base import open_source
 from core.marketplace.client import DryRunClient
@@ -196,16 +197,10 @@ def show_usage_summary(demo: Demo) -> None:
         cells = [name]
         for d in dims:
             found = usage.get((customer_id, d.id))  # type: ignore[arg-type]
-            cells.append(f"{aggregate(found, d.aggregation):,.2f}" if found else "-")
+            cells.append(figure(aggregate(found, d.aggregation)) if found else "-")
         rows.append(cells)
-    widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
-    for row in rows:
-        demo.say(
-            "  ".join(
-                [row[0].ljust(widths[0])]
-                + [c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True)]
-            )
-        )
+    for line in table(rows, align="<" + ">" * len(dims)):
+        demo.say(line)
 
 
 def marketplace_dry_run(demo: Demo) -> None:

@@ -13,6 +13,7 @@ from bot.commands.arguments import positive
 from core.customers.lookup import find_customer
 from core.db import session_scope
 from core.errors import InvalidInput
+from core.formatting import quantity, table
 from core.marketplace.ledger import LedgerLine, query_ledger
 from core.models import LedgerStatus
 from core.periods import parse_day
@@ -65,9 +66,7 @@ def _cells(line: LedgerLine) -> list[str]:
         elif hasattr(value, "isoformat"):
             cells.append(value.strftime("%Y-%m-%dT%H:%M:%SZ"))
         else:
-            cells.append(
-                format(value.normalize(), "f") if isinstance(value, Decimal) else str(value)
-            )
+            cells.append(quantity(value) if isinstance(value, Decimal) else str(value))
     return cells
 
 
@@ -87,10 +86,10 @@ def ledger_table(lines: list[LedgerLine]) -> str:
         [c for name, c in zip(COLUMNS, _cells(line), strict=True) if name in shown]
         for line in lines
     ]
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(shown)]
-    text = "  ".join(h.ljust(w) for h, w in zip(shown, widths, strict=True)).rstrip() + "\n"
-    for line, row in zip(lines, rows, strict=True):
-        text += "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() + "\n"
+    head, *body = table([shown, *rows], align="<" * len(shown))
+    text = head + "\n"
+    for line, row in zip(lines, body, strict=True):
+        text += row + "\n"
         detail = line.last_error or line.note
         if detail:
             text += f"      {detail}\n"

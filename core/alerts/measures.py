@@ -14,6 +14,7 @@ from decimal import Decimal
 from sqlmodel import Session, col, select
 
 from core.customers.lookup import contract_at
+from core.formatting import figure
 from core.models import AlertRule, Customer, Dimension, Entitlement, EntitlementPeriod
 from core.models.ops_jobs import AlertKind
 from core.periods import HOUR, Period, hour_floor, month_of
@@ -81,7 +82,7 @@ def _threshold_readings(
         dim = dimensions[dimension_id]
         value = measured(rows, month, now, dim)
         crossed = value >= rule.value if rule.kind == AlertKind.AT_LEAST else value > rule.value
-        detail = f"{dim.key} at {_fmt(value)} {dim.unit} this month (limit {_fmt(rule.value)})"
+        detail = f"{dim.key} at {figure(value)} {dim.unit} this month (limit {figure(rule.value)})"
         found.append(Reading(customers[customer_id], dim, value, crossed, detail))
     return found
 
@@ -113,8 +114,8 @@ def _entitlement_readings(
             value = measured(rows, period, now, dim)
             percent = value / entitlement.quantity * 100
             detail = (
-                f"{dim.key} at {_fmt(percent)}% of the {_fmt(entitlement.quantity)} {dim.unit} "
-                f"entitlement ({_fmt(value)} {dim.unit} used)"
+                f"{dim.key} at {figure(percent)}% of the {figure(entitlement.quantity)} {dim.unit} "
+                f"entitlement ({figure(value)} {dim.unit} used)"
             )
             found.append(Reading(customer, dim, percent, percent >= rule.value, detail))
     return found
@@ -140,15 +141,8 @@ def _spike_readings(
         crossed = average > 0 and current >= rule.value * average
         ratio = current / average if average > 0 else ZERO
         detail = (
-            f"{dim.key} at {_fmt(current)} {dim.unit} in the hour from {last:%H:%M} UTC, "
-            f"{_fmt(ratio)}x the {rule.window_hours}-hour average of {_fmt(average)}"
+            f"{dim.key} at {figure(current)} {dim.unit} in the hour from {last:%H:%M} UTC, "
+            f"{figure(ratio)}x the {rule.window_hours}-hour average of {figure(average)}"
         )
         found.append(Reading(customers[customer_id], dim, current, crossed, detail))
     return found
-
-
-def _fmt(value: Decimal) -> str:
-    """Readable: thousands separators, at most two decimals, no trailing zeros."""
-    rounded = value.quantize(Decimal("0.01"))
-    text = f"{rounded:,.2f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text

@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select
 from core.alerts.measures import Reading, readings
 from core.customers.lookup import find_customer
 from core.errors import InvalidInput, NotFound
+from core.formatting import quantity
 from core.models import AlertRule, AlertState, AuditEvent, Customer, Dimension
 from core.models.ops_jobs import AlertKind
 from core.notifier import Message, Severity
@@ -144,19 +145,15 @@ def describe_rule(rule: AlertRule) -> str:
     who = "" if rule.customer_id else " (every customer)"
     if rule.kind in (AlertKind.THRESHOLD, AlertKind.AT_LEAST):
         reached = "above" if rule.kind == AlertKind.THRESHOLD else "at or above"
-        what = f"this month's {rule.dimension_key} {reached} {_plain(rule.value)}"
+        what = f"this month's {rule.dimension_key} {reached} {quantity(rule.value)}"
     elif rule.kind == AlertKind.ENTITLEMENT:
-        what = f"{rule.dimension_key} at {_plain(rule.value)}% of the entitlement"
+        what = f"{rule.dimension_key} at {quantity(rule.value)}% of the entitlement"
     else:
         what = (
-            f"an hour of {rule.dimension_key} at {_plain(rule.value)}x "
+            f"an hour of {rule.dimension_key} at {quantity(rule.value)}x "
             f"the {rule.window_hours}-hour average"
         )
     return f"#{rule.id} {rule.text}: {what}{who}"
-
-
-def _plain(value: Decimal) -> str:
-    return f"{value.quantize(Decimal('0.000001')).normalize():f}"
 
 
 def evaluate_alerts(session: Session, *, now: datetime) -> list[Message]:

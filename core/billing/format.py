@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
-from decimal import Decimal
 
 from core.billing.document import InvoiceDoc, InvoiceLine, LineKind
-
-_QUANTITY_PLACES = Decimal("0.000001")  # what Marketplace takes; the amount used the exact value
+from core.formatting import amount_text, plain, price, quantity, table
 
 CSV_COLUMNS = [
     "customer",
@@ -28,16 +26,6 @@ CSV_COLUMNS = [
 ]
 
 
-def quantity_text(value: Decimal) -> str:
-    """A quantity for reading: at most 6 decimals, no trailing zeros."""
-    text = f"{value.quantize(_QUANTITY_PLACES):f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def money_text(value: Decimal) -> str:
-    return f"{value:,f}"
-
-
 def _header(doc: InvoiceDoc) -> list[str]:
     state = "finalized" if doc.status == "finalized" else "draft"
     if doc.usage_as_of is not None:
@@ -49,25 +37,25 @@ def _header(doc: InvoiceDoc) -> list[str]:
     ]
 
 
-def _rows(line: InvoiceLine) -> list[tuple[str, ...]]:
+def _rows(line: InvoiceLine, currency: str) -> list[tuple[str, ...]]:
     if line.kind != LineKind.USAGE:
-        return [(line.description, "", "", "", "", "", money_text(line.amount))]
-    price = line.price_model if line.unit_price is None else f"{line.unit_price:f}"
+        return [(line.description, "", "", "", "", "", amount_text(line.amount, currency))]
+    unit_price = line.price_model if line.unit_price is None else price(line.unit_price)
     rows: list[tuple[str, ...]] = [
         (
             f"{line.description} ({line.unit})",
-            quantity_text(line.quantity),
-            quantity_text(line.prepaid),
-            quantity_text(line.included),
-            quantity_text(line.billable),
-            price,
-            money_text(line.amount),
+            quantity(line.quantity),
+            quantity(line.prepaid),
+            quantity(line.included),
+            quantity(line.billable),
+            unit_price,
+            amount_text(line.amount, currency),
         )
     ]
     for tier in line.tiers:
-        bound = "and above" if tier.up_to is None else f"up to {quantity_text(tier.up_to)}"
-        fee = f" + {tier.flat_fee:f}" if tier.flat_fee else ""
-        label = f"  {bound}: {quantity_text(tier.quantity)} x {tier.unit_price:f}{fee}"
+        bound = "and above" if tier.up_to is None else f"up to {price(tier.up_to)}"
+        fee = f" + {price(tier.flat_fee)}" if tier.flat_fee else ""
+        label = f"  {bound}: {quantity(tier.quantity)} x {price(tier.unit_price)}{fee}"
         rows.append((label, "", "", "", "", "", ""))
     return rows
 
@@ -76,21 +64,18 @@ def invoice_table(doc: InvoiceDoc) -> str:
     """A fixed-width table for a terminal or a Slack code block."""
     head = ("Item", "Quantity", "Prepaid", "Included", "Billable", "Unit price", "Amount")
     lines = [line for line in doc.lines if line.kind != LineKind.MINIMUM]  # shown in the totals
-    rows = [head] + [row for line in lines for row in _rows(line)]
-    totals = [("Subtotal", money_text(doc.subtotal))]
+    rows = [head] + [row for line in lines for row in _rows(line, doc.currency)]
+    totals = [("Subtotal", doc.subtotal)]
     if doc.true_up:
-        totals.append(("Minimum commitment true-up", money_text(doc.true_up)))
-    totals.append((f"Total {doc.currency}", money_text(doc.total)))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
-    out = _header(doc)
-    for row in rows:
-        cells = [row[0].ljust(widths[0])] + [
-            c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True)
-        ]
-        out.append("  ".join(cells).rstrip())
-    width = len(out[-1]) if rows else 40
+        totals.append(("Minimum commitment true-up", doc.true_up))
+    totals.append((f"Total {doc.currency}", doc.total))
+    body = table(rows, align="<>>>>>>")
+    width = max(len(line) for line in body)
+    out = _header(doc) + body
     out.append("-" * width)
-    out += [f"{label}  {amount}".rjust(width) for label, amount in totals]
+    out += [
+        f"{label}  {amount_text(amount, doc.currency)}".rjust(width) for label, amount in totals
+    ]
     return "\n".join(out)
 
 
@@ -103,11 +88,11 @@ def invoice_csv(doc: InvoiceDoc) -> str:
     for line in doc.lines:
         writer.writerow(base + _csv_line(line))
         for tier in line.tiers:
-            up_to = "" if tier.up_to is None else str(tier.up_to)
+            up_to = "" if tier.up_to is None else price(tier.up_to)
             tier_row = ["tier", line.description, line.dimension or "", line.unit]
-            tier_row.append(quantity_text(tier.quantity))
+            tier_row.append(quantity(tier.quantity))
             writer.writerow(
-                base + tier_row + ["", "", "", str(tier.unit_price), up_to, str(tier.amount)]
+                base + tier_row + ["", "", "", price(tier.unit_price), up_to, plain(tier.amount)]
             )
     for kind, amount in (("subtotal", doc.subtotal), ("total", doc.total)):
         writer.writerow(base + [kind, kind.replace("_", "-")] + [""] * 8 + [str(amount)])
@@ -117,16 +102,16 @@ def invoice_csv(doc: InvoiceDoc) -> str:
 def _csv_line(line: InvoiceLine) -> list[str]:
     if line.kind != LineKind.USAGE:
         return [line.kind, line.description] + [""] * 8 + [str(line.amount)]
-    unit_price = "" if line.unit_price is None else str(line.unit_price)
+    unit_price = "" if line.unit_price is None else price(line.unit_price)
     return [
         line.kind,
         line.description,
         line.dimension or "",
         line.unit,
-        quantity_text(line.quantity),
-        quantity_text(line.prepaid),
-        quantity_text(line.included),
-        quantity_text(line.billable),
+        quantity(line.quantity),
+        quantity(line.prepaid),
+        quantity(line.included),
+        quantity(line.billable),
         unit_price,
         "",
         str(line.amount),

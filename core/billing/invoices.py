@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 
 from core.billing.document import InvoiceDoc, InvoiceLine, LineKind
 from core.billing.format import invoice_csv, invoice_table
-from core.billing.pricing import ZERO, minimum_true_up, round_money
+from core.billing.pricing import ZERO, minimum_true_up
 from core.billing.rating import (
     prepaid_quantity,
     usage_line,
@@ -23,6 +23,7 @@ from core.billing.rating import (
 )
 from core.customers.lookup import contract_at
 from core.errors import InvalidInput, NotFound
+from core.formatting import round_money
 from core.models import Contract, Customer, Dimension, Invoice, Plan, PlanPrice, PlanVersion
 from core.periods import Period, month_label, month_of
 from core.plans.versions import plan_version_at, prices_of

@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 
 from core.billing.invoices import InvoiceDoc, finalize_invoice, invoice_csv
 from core.customers.lookup import contract_at
+from core.formatting import coded
 from core.models import Customer
 from core.notifier import Attachment, Message, Severity
 from core.periods import Period, month_label
@@ -34,9 +35,9 @@ def month_close_message(period: Period, docs: list[InvoiceDoc]) -> Message:
     totals: dict[str, Decimal] = {}
     for doc in docs:
         totals[doc.currency] = totals.get(doc.currency, Decimal(0)) + doc.total
-    total_text = ", ".join(f"{cur} {amount:,.2f}" for cur, amount in sorted(totals.items()))
+    total_text = ", ".join(coded(amount, cur) for cur, amount in sorted(totals.items()))
     ranked = sorted(docs, key=lambda d: d.total, reverse=True)
-    lines = [f"{d.customer}: {d.currency} {d.total:,.2f}" for d in ranked[:_SHOWN]]
+    lines = [f"{d.customer}: {coded(d.total, d.currency)}" for d in ranked[:_SHOWN]]
     if len(ranked) > _SHOWN:
         lines.append(f"... and {len(ranked) - _SHOWN} more in the CSV")
     return Message(

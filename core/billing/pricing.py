@@ -1,6 +1,6 @@
 """Pricing: pure functions from a quantity to an amount, over Decimal only.
 
-Nothing here rounds except `round_money`, which an invoice applies once per line:
+Nothing here rounds: an invoice applies `core.formatting.round_money` once per line:
 rounding hourly pieces and adding them up drifts by cents over a month.
 
 Tier boundaries are inclusive: a tier with `up_to: 100` holds the 100th unit, and
@@ -11,26 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from core.models.catalog import PriceModel
 
 ZERO = Decimal(0)
-
-# ISO 4217 minor units that differ from the usual two decimals.
-_MINOR_UNITS = {
-    "BHD": 3,
-    "CLP": 0,
-    "ISK": 0,
-    "JOD": 3,
-    "JPY": 0,
-    "KRW": 0,
-    "KWD": 3,
-    "OMR": 3,
-    "TND": 3,
-    "UGX": 0,
-    "VND": 0,
-}
 
 
 @dataclass(frozen=True)
@@ -145,12 +130,3 @@ def price_quantity(price: PriceSpec, quantity: Decimal) -> Decimal:
 def minimum_true_up(charged: Decimal, minimum: Decimal) -> Decimal:
     """What brings a period's charges up to the minimum commitment (zero if met)."""
     return max(minimum - charged, ZERO)
-
-
-def minor_units(currency: str) -> int:
-    return _MINOR_UNITS.get(currency.upper(), 2)
-
-
-def round_money(amount: Decimal, currency: str) -> Decimal:
-    """`amount` rounded half up to the currency's minor unit (cents; whole yen)."""
-    return amount.quantize(Decimal(1).scaleb(-minor_units(currency)), rounding=ROUND_HALF_UP)

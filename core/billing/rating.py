@@ -14,7 +14,8 @@ from typing import Any
 from sqlmodel import Session, select
 
 from core.billing.document import InvoiceLine, LineKind
-from core.billing.pricing import ZERO, charge, round_money
+from core.billing.pricing import ZERO, charge
+from core.formatting import round_money
 from core.models import (
     Aggregation,
     Contract,

@@ -21,6 +21,7 @@ from decimal import Decimal
 from sqlalchemy import insert, text
 from sqlmodel import Session, col, or_, select
 
+from core import formatting
 from core.marketplace.entitlements import Contracts, billable_change
 from core.marketplace.quantities import split
 from core.marketplace.usage import (
@@ -327,7 +328,7 @@ class _DuePass:
             if owed:
                 self.report.moved.append(
                     f"{pair.label(hour)}: Marketplace no longer takes this hour; "
-                    f"{owed:f} carried to the next open hour"
+                    f"{formatting.quantity(owed)} carried to the next open hour"
                 )
             return
         quantity, rest = split(owed, whole_units=pair.dimension.whole_units)

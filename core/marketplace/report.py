@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from core.formatting import quantity
 from core.models import LedgerStatus
 from core.notifier import RETRY_ACTION, Action, Message, Severity
 
@@ -30,7 +31,7 @@ class RecordOutcome:
 
     def describe(self) -> str:
         text = f"#{self.record_id} {self.customer} {self.dimension} {self.hour:%Y-%m-%d %H:00}Z "
-        text += f"{self.quantity:f}: {self.status}"
+        text += f"{quantity(self.quantity)}: {self.status}"
         for extra in (self.error, self.note):
             text += f" ({extra})" if extra else ""
         return text

@@ -21,6 +21,7 @@ from datetime import datetime
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, or_, select
 
+from core import formatting
 from core.db import session_scope
 from core.marketplace.identity import IdentityError, identity_for
 from core.marketplace.ledger import SENDABLE, carry_forward, claim, release
@@ -260,7 +261,8 @@ def move_forward(
     )
     row.status = LedgerStatus.MOVED
     row.last_error = None
-    row.note = f"hour closed before it was sent; {row.quantity:f} carried to the next open hour"
+    carried = formatting.quantity(row.quantity)
+    row.note = f"hour closed before it was sent; {carried} carried to the next open hour"
     row.updated_at = now
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from core import formatting
 from core.errors import NotFound
 from core.models import Dimension, Plan, PriceModel, Product
 from core.plans.versions import plan_version_at, prices_of
@@ -56,7 +57,7 @@ def _summary(session: Session, plan: Plan, product: Product, now: datetime) -> P
             continue
         text = describe_price(price.model, price.unit_price, price.tiers, dim.unit)
         if price.included_quantity:
-            text += f", first {_num(price.included_quantity)} included"
+            text += f", first {formatting.price(price.included_quantity)} included"
         lines.append(PriceLine(dim.name, dim.unit, text))
     return PlanSummary(
         product.name,
@@ -71,23 +72,21 @@ def _summary(session: Session, plan: Plan, product: Product, now: datetime) -> P
 
 def describe_price(model: str, unit_price: Decimal, tiers: list[dict[str, Any]], unit: str) -> str:
     if model == PriceModel.PER_UNIT or not tiers:
-        return f"{_num(unit_price)} per {unit}"
+        return f"{formatting.price(unit_price)} per {unit}"
     parts = []
     lower = Decimal(0)
     for tier in tiers:
         up_to = tier.get("up_to")
         span = (
-            f"{_num(lower)}–{_num(Decimal(str(up_to)))}" if up_to is not None else f"{_num(lower)}+"
+            f"{formatting.price(lower)}–{formatting.price(Decimal(str(up_to)))}"
+            if up_to is not None
+            else f"{formatting.price(lower)}+"
         )
         fee = Decimal(str(tier.get("flat_fee", "0")))
         parts.append(
-            f"{span}: {_num(Decimal(str(tier.get('unit_price', '0'))))}"
-            + (f" + {_num(fee)} flat" if fee else "")
+            f"{span}: {formatting.price(Decimal(str(tier.get('unit_price', '0'))))}"
+            + (f" + {formatting.price(fee)} flat" if fee else "")
         )
         lower = Decimal(str(up_to)) if up_to is not None else lower
     kind = "graduated" if model == PriceModel.GRADUATED else "volume"
     return f"{kind} per {unit}: " + "; ".join(parts)
-
-
-def _num(value: Decimal) -> str:
-    return format(value.normalize(), "f")

@@ -17,6 +17,7 @@ from sqlmodel import Session, col, func, select
 from core.billing.invoices import build_invoice
 from core.customers.lookup import contract_at
 from core.errors import InvalidInput
+from core.formatting import coded, figure
 from core.models import (
     Customer,
     Dimension,
@@ -202,15 +203,15 @@ def digest_message(digest: Digest) -> Message:
     """The digest for the channel, with the chart as a PNG attachment."""
     label = _label(digest)
     lines = [
-        f"{c.name} ({c.key}): {_q(c.current)} {c.unit}, {c.change} vs {_q(c.previous)}"
+        f"{c.name} ({c.key}): {figure(c.current)} {c.unit}, {c.change} vs {figure(c.previous)}"
         for c in digest.dimensions
     ] or ["No usage in either period."]
     lines += [
-        f"Top {i}. {name}: {currency} {amount:,.2f}"
+        f"Top {i}. {name}: {coded(amount, currency)}"
         for i, (name, amount, currency) in enumerate(digest.top_customers, start=1)
     ]
     lines += [f"Quarantined ({reason}): {n} lines" for reason, n in digest.quarantined]
-    revenue = ", ".join(f"{cur} {amt:,.2f}" for cur, amt in sorted(digest.revenue.items()))
+    revenue = ", ".join(coded(amt, cur) for cur, amt in sorted(digest.revenue.items()))
     problems = digest.failed or digest.quarantined
     return Message(
         title=f"{'Daily' if digest.kind == 'day' else 'Weekly'} digest: {label}",
@@ -240,8 +241,3 @@ def _label(digest: Digest) -> str:
     if digest.kind == "day":
         return f"{digest.period.start:%a %Y-%m-%d}"
     return f"week of {digest.period.start:%Y-%m-%d}"
-
-
-def _q(value: Decimal) -> str:
-    text = f"{value.quantize(Decimal('0.01')):,.2f}"
-    return text.rstrip("0").rstrip(".")

@@ -16,6 +16,7 @@ from core.billing.invoices import (
     invoice_csv,
     invoice_table,
 )
+from core.billing.month_close import month_close_message
 from core.db import session_scope
 from core.errors import InvalidInput, NotFound, PlanFileError
 from core.models import Customer, Dimension, HourlyRollup
@@ -239,3 +240,61 @@ def test_csv_and_stored_form_keep_exact_amounts(engine, acme):
     assert csv_text.splitlines()[0].startswith("customer,month,currency,kind,item")
     assert "Acme,2026-05,USD,total,total,,,,,,,,,1060.40" in csv_text
     assert "Total USD  1,060.40" in invoice_table(doc)
+
+
+INVOICE_TABLE = """\
+Invoice 2026-05 for Acme (draft)
+Plan Gold (prices from 2026-01-01), amounts in USD
+
+Item                         Quantity  Prepaid  Included  Billable  Unit price    Amount
+Gold plan, 2026-05                                                              1,000.00
+Storage (TB-month)           1.814516        0  1.814516         0          50      0.00
+Compute (unit)                  131.5       30         0     101.5   graduated     60.60
+  up to 100: 100 x 0.5
+  and above: 1.5 x 0.4 + 10
+Nodes (unit)                       12        0         0        12           4     48.00
+API (unit)                       1200        0         0      1200      volume     60.00
+  and above: 1200 x 0.05
+----------------------------------------------------------------------------------------
+                                                                      Subtotal  1,168.60
+                                                                     Total USD  1,168.60"""
+
+INVOICE_CSV = """\
+customer,month,currency,kind,item,dimension,unit,quantity,prepaid,included,billable,unit_price,tier_up_to,amount
+Acme,2026-05,USD,recurring,"Gold plan, 2026-05",,,,,,,,,1000.00
+Acme,2026-05,USD,usage,Storage,storage_tb,TB-month,1.814516,0,1.814516,0,50,,0.00
+Acme,2026-05,USD,usage,Compute,compute_hours,unit,131.5,30,0,101.5,,,60.60
+Acme,2026-05,USD,tier,Compute,compute_hours,unit,100,,,,0.5,100,50
+Acme,2026-05,USD,tier,Compute,compute_hours,unit,1.5,,,,0.4,,10.6
+Acme,2026-05,USD,usage,Nodes,nodes,unit,12,0,0,12,4,,48.00
+Acme,2026-05,USD,usage,API,api,unit,1200,0,0,1200,,,60.00
+Acme,2026-05,USD,tier,API,api,unit,1200,,,,0.05,,60
+Acme,2026-05,USD,subtotal,subtotal,,,,,,,,,1168.60
+Acme,2026-05,USD,total,total,,,,,,,,,1168.60
+"""
+
+
+def test_an_invoice_prints_the_same_on_every_database(engine, acme):
+    """PostgreSQL's NUMERIC hands back trailing zeros that SQLite does not; the table and
+    the CSV read the same either way (both runs compare against one text)."""
+    _hours(engine, acme, "storage_tb", datetime(2026, 5, 1, tzinfo=UTC), 500, "2.7")
+    _usage(engine, acme, "compute_hours", datetime(2026, 5, 3, 10, tzinfo=UTC), "131.5")
+    _usage(engine, acme, "nodes", datetime(2026, 5, 3, 10, tzinfo=UTC), "12")
+    _usage(engine, acme, "api", datetime(2026, 5, 3, 10, tzinfo=UTC), "1200")
+    doc = _invoice(engine, acme, "2026-05")
+    assert invoice_table(doc) == INVOICE_TABLE
+    assert invoice_csv(doc) == INVOICE_CSV
+
+
+def test_a_yen_invoice_shows_whole_yen(engine):
+    _apply(engine, PLANS.replace("    name: Gold\n", "    name: Gold\n    currency: JPY\n"))
+    with Session(engine) as session:
+        customer = session.exec(select(Customer)).one()
+        doc = build_invoice(session, customer_id=customer.id, period=parse_month("2026-05"),
+                            now=LATER)  # fmt: skip
+    assert doc.currency == "JPY"
+    assert "Total JPY  1,000" in invoice_table(doc)
+    assert "1,000.00" not in invoice_table(doc)
+    message = month_close_message(parse_month("2026-05"), [doc])
+    assert message.summary == "1 invoices finalized, JPY 1,000"
+    assert message.lines == ["Acme: JPY 1,000"]

@@ -15,9 +15,9 @@ from core.billing.pricing import (
     graduated_breakdown,
     minimum_true_up,
     price_quantity,
-    round_money,
     volume,
 )
+from core.formatting import round_money
 
 D = Decimal
 TIERS = (Tier(D(100), D("0.50")), Tier(D(1000), D("0.40"), D(10)), Tier(None, D("0.25")))

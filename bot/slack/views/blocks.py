@@ -6,6 +6,8 @@ import re
 from decimal import Decimal
 from typing import Any
 
+from core import formatting
+
 Block = dict[str, Any]
 
 SECTION_TEXT_LIMIT = 3000
@@ -16,7 +18,6 @@ FIELDS_PER_SECTION = 10
 MESSAGE_BLOCKS = 50
 VIEW_BLOCKS = 100
 VIEW_TITLE_LIMIT = 24
-MONEY_PLACES = Decimal("0.01")
 
 
 _MENTION = re.compile(r"<@[UW][A-Z0-9]+>")
@@ -133,12 +134,9 @@ def modal(
 
 def qty(value: Decimal) -> str:
     """A quantity without float noise or trailing zeros: 1.250000 -> 1.25, 3E+2 -> 300."""
-    text = format(value.normalize(), "f")
-    return text
+    return formatting.quantity(value)
 
 
 def money(amount: Decimal, currency: str = "USD") -> str:
-    rounded = amount.quantize(MONEY_PLACES)
-    symbol = "$" if currency == "USD" else ""
-    suffix = "" if symbol else f" {currency}"
-    return f"{symbol}{rounded:,}{suffix}"
+    """$1,234.50, or 1,235 JPY: to the currency's minor unit."""
+    return formatting.money(amount, currency)
