@@ -122,7 +122,7 @@ def test_demo_is_deterministic_and_fresh_each_time(tmp_path):
     first, second = io.StringIO(), io.StringIO()
     run_demo(tmp_path, now=now, out=first)
     run_demo(tmp_path, now=now, out=second)
-    timings = re.compile(r"\d+\.\d+ s\b")
+    timings = re.compile(r"\d+\.\d+ s\b| \([\d,]+ MB/s\)")
     assert timings.sub("", first.getvalue()) == timings.sub("", second.getvalue())
     assert "Total USD  5,000.00" in first.getvalue()
 
