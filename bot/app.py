@@ -6,6 +6,7 @@ nothing and tests can build a `Services` over their own settings.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -15,6 +16,7 @@ from botocore.config import Config
 from sqlalchemy import Engine
 
 from core.db import open_database
+from core.marketplace.client import Sender, build_sender
 from core.settings import Settings
 
 # Timeouts and retries for every AWS call: adaptive mode backs off on throttling.
@@ -32,6 +34,8 @@ METERING_CONFIG = Config(connect_timeout=5, read_timeout=30, retries={"total_max
 class Services:
     settings: Settings
     _closers: list[Any] = field(default_factory=list)
+    _sender: Sender | None = None
+    _sender_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @cached_property
     def engine(self) -> Engine:
@@ -49,6 +53,19 @@ class Services:
         return boto3.client(
             "meteringmarketplace", region_name=self.settings.aws_region, config=METERING_CONFIG
         )
+
+    @property
+    def sender(self) -> Sender:
+        """The process's one Marketplace sender (dry-run unless METERBOT_MARKETPLACE=live),
+        shared by the scheduler, Slack and the CLI so that one rate limiter covers every
+        call against the account's 10 calls/s quota. The first use builds a boto3 client,
+        which blocks: async callers reach it through a worker thread."""
+        with self._sender_lock:  # Slack and scheduler threads may ask at the same moment
+            if self._sender is None:
+                self._sender = build_sender(
+                    dry_run=self.settings.dry_run, boto_client=lambda: self.marketplace
+                )
+            return self._sender
 
     def close(self) -> None:
         for close in reversed(self._closers):

@@ -14,6 +14,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 import aiohttp
 from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 from sqlalchemy import text
@@ -23,13 +24,14 @@ from bot.notifier import SlackNotifier
 from bot.slack.app import build_bolt_app
 from bot.slack.client import TIMEOUT_SECONDS, build_web_client
 from core.reports.metrics import add_metrics_route
-from scheduler.runner import scheduler_context
+from scheduler.runner import running_scheduler
 
 log = logging.getLogger(__name__)
 
 SERVICES = web.AppKey("services", Services)
 BOLT = web.AppKey("bolt", AsyncApp)
 NOTIFIER = web.AppKey("notifier", SlackNotifier)
+SCHEDULER = web.AppKey("scheduler", AsyncIOScheduler)
 HEALTH_TIMEOUT_SECONDS = 5
 
 
@@ -101,6 +103,8 @@ async def _slack(app: web.Application) -> AsyncIterator[None]:
         yield
 
 
-def _scheduler(app: web.Application) -> AsyncIterator[None]:
+async def _scheduler(app: web.Application) -> AsyncIterator[None]:
     """The scheduler runs for the application's lifetime, posting through the notifier."""
-    return scheduler_context(app[SERVICES], app[NOTIFIER])
+    async with running_scheduler(app[SERVICES], app[NOTIFIER]) as scheduler:
+        app[SCHEDULER] = scheduler
+        yield

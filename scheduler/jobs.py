@@ -12,7 +12,6 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cached_property
 from typing import Any, Protocol
 
 from sqlalchemy import Engine
@@ -24,7 +23,7 @@ from core.db import session_scope
 from core.ingest.pipeline import ingest_pass
 from core.ingest.report import IngestReport
 from core.ingest.sources.base import open_source
-from core.marketplace.client import DryRunClient, MeteringClient, Sender
+from core.marketplace.client import Sender
 from core.marketplace.report import SubmitReport
 from core.marketplace.submit import submit_due
 from core.notifier import Message, Notifier
@@ -48,6 +47,8 @@ class ServicesLike(Protocol):
     def s3(self) -> Any: ...
     @property
     def marketplace(self) -> Any: ...
+    @property
+    def sender(self) -> Sender: ...
 
 
 @dataclass
@@ -61,12 +62,6 @@ class Jobs:
     sync_customers: Callable[..., SyncReport] = sync_from_salesforce
     posted: list[Message] = field(default_factory=list)  # what this process posted, newest last
     alerts_hour: datetime | None = field(default=None, repr=False)  # last hour alerts ran in
-
-    @cached_property
-    def metering(self) -> Sender:
-        """One client per process, so its rate limiter covers every pass."""
-        settings = self.services.settings
-        return DryRunClient() if settings.dry_run else MeteringClient(self.services.marketplace)
 
     async def post(self, message: Message, *, digest: bool = False) -> None:
         settings = self.services.settings
@@ -117,7 +112,7 @@ class Jobs:
         report = await asyncio.to_thread(
             lambda: self.submit_due(
                 self.services.engine,
-                client=self.metering,  # built (boto3, blocking) in the thread, not the loop
+                client=self.services.sender,  # built (boto3, blocking) in the thread, not the loop
                 now=now,
                 dry_run=self.services.settings.dry_run,
                 actor="scheduled",

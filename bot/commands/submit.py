@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.app import Services
-from core.marketplace.client import DryRunClient, MeteringClient, Sender
+from core.marketplace.client import DryRunClient
 from core.marketplace.submit import submit_due
 
 
@@ -24,15 +24,9 @@ def register(verbs: Any) -> None:
     parser.set_defaults(run=run)
 
 
-def sender_for(services: Services, *, dry_run: bool = False) -> Sender:
-    """The Marketplace sender the settings ask for (no AWS client is built for a dry run)."""
-    if dry_run or services.settings.dry_run:
-        return DryRunClient()
-    return MeteringClient(services.marketplace)
-
-
 def run(args: argparse.Namespace, services: Services) -> int:
-    client = sender_for(services, dry_run=args.dry_run)
+    # --dry-run builds no AWS client; otherwise the composition root's one sender.
+    client = DryRunClient() if args.dry_run else services.sender
     report = submit_due(
         services.engine,
         client=client,

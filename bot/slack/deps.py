@@ -19,7 +19,7 @@ from sqlmodel import Session
 
 from bot.app import Services
 from core.db import session_scope
-from core.marketplace.client import DryRunClient, MeteringClient, Sender
+from core.marketplace.client import Sender
 from core.models import AuditEvent
 from core.notifier import Notifier
 
@@ -54,21 +54,15 @@ class SlackDeps:
     handled: RecentKeys = field(default_factory=RecentKeys)
     # Figures worth keeping a few minutes (the home tab's top customers), by key.
     cache: dict[str, tuple[float, Any]] = field(default_factory=dict)
-    _metering: Sender | None = None
     _slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(DATABASE_SLOTS))
     _ack_threads: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(ACK_THREADS, thread_name_prefix="slack-ack")
     )
 
     def metering_client(self) -> Sender:
-        """The Marketplace sender (dry-run unless METERBOT_MARKETPLACE=live). It builds a boto3
+        """The process's one Marketplace sender (bot.app.Services.sender). It builds a boto3
         client the first time, which blocks: call it through `blocking`."""
-        if self._metering is None:
-            settings = self.services.settings
-            self._metering = (
-                DryRunClient() if settings.dry_run else MeteringClient(self.services.marketplace)
-            )
-        return self._metering
+        return self.services.sender
 
     def now(self) -> datetime:
         return self.clock()

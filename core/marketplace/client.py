@@ -301,3 +301,9 @@ def _identity(record: dict[str, Any]) -> tuple[str, str, str, int]:
     stamp = record["Timestamp"]
     seconds = int(stamp.timestamp()) if isinstance(stamp, datetime) else int(stamp)
     return str(customer), str(record.get("LicenseArn", "")), str(record["Dimension"]), seconds
+
+
+def build_sender(*, dry_run: bool, boto_client: Callable[[], Any]) -> Sender:
+    """The sender settings ask for: a dry run builds no AWS client, else a MeteringClient.
+    Build one per process (bot.app.Services.sender): its rate limiter must see every call."""
+    return DryRunClient() if dry_run else MeteringClient(boto_client())

@@ -6,12 +6,15 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
+from core.marketplace.client import build_sender
+from core.marketplace.records import Sender
 from core.models import JobRun
 from core.notifier import Message
 from core.settings import Settings, load_settings
@@ -38,6 +41,10 @@ class FakeServices:
     engine: Engine
     s3: Any = None
     marketplace: Any = None
+
+    @cached_property
+    def sender(self) -> Sender:
+        return build_sender(dry_run=self.settings.dry_run, boto_client=lambda: self.marketplace)
 
 
 def services(engine: Engine, **env: str) -> FakeServices:

@@ -13,6 +13,8 @@ import boto3
 from sqlalchemy import Engine
 
 from core.ingest.report import IngestReport
+from core.marketplace.client import build_sender
+from core.marketplace.records import Sender
 from core.settings import Settings
 from scheduler.jobs import Jobs
 from tests.scheduler.conftest import RecordingNotifier, services
@@ -46,6 +48,10 @@ class WatchedServices:
     @property
     def marketplace(self) -> Any:
         return self._client("meteringmarketplace")
+
+    @property
+    def sender(self) -> Sender:
+        return build_sender(dry_run=self.settings.dry_run, boto_client=lambda: self.marketplace)
 
 
 async def test_jobs_build_their_aws_clients_off_the_event_loop(

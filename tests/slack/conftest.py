@@ -46,7 +46,9 @@ async def marketplace() -> AsyncIterator[MarketplaceStandIn]:
         yield stand_in
 
 
-def services_for(engine: Engine, slack: SlackApiStandIn, mp: MarketplaceStandIn) -> Services:
+def services_for(
+    engine: Engine, slack: SlackApiStandIn, mp: MarketplaceStandIn, **env: str
+) -> Services:
     settings = load_settings(
         {
             "SLACK_BOT_TOKEN": "xoxb-test-token",
@@ -56,6 +58,7 @@ def services_for(engine: Engine, slack: SlackApiStandIn, mp: MarketplaceStandIn)
             "METERBOT_CHANNEL": CHANNEL,
             "METERBOT_MARKETPLACE": "live",
             "METERBOT_DATABASE_URL": engine.url.render_as_string(hide_password=False),
+            **env,
         }
     )
     services = Services(settings)
