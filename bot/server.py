@@ -20,10 +20,10 @@ from slack_bolt.async_app import AsyncApp
 from sqlalchemy import text
 
 from bot.app import Services
+from bot.metrics import add_metrics_route
 from bot.notifier import SlackNotifier
 from bot.slack.app import build_bolt_app
 from bot.slack.client import TIMEOUT_SECONDS, build_web_client
-from core.reports.metrics import add_metrics_route
 from scheduler.runner import running_scheduler
 
 log = logging.getLogger(__name__)

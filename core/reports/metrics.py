@@ -1,4 +1,4 @@
-"""Prometheus metrics for GET /metrics, read from the database at scrape time.
+"""Prometheus metrics, read from the database at scrape time (bot.metrics serves them).
 
 The database is the one place every replica writes to, so any replica answers the
 same numbers; nothing is counted in process memory and there are no import-time
@@ -7,13 +7,11 @@ globals: `build_registry` makes a fresh CollectorRegistry around one collector.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
-from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import (
     CounterMetricFamily,
     GaugeMetricFamily,
@@ -34,11 +32,6 @@ from core.models import (
     UnmatchedUsage,
 )
 from core.models.ops_jobs import JobRunStatus
-
-
-class HasEngine(Protocol):
-    @property
-    def engine(self) -> Engine: ...
 
 
 class DatabaseCollector(Collector):
@@ -143,17 +136,3 @@ def build_registry(engine: Engine, *, clock: Callable[[], datetime] | None = Non
 
 def render_metrics(engine: Engine, *, clock: Callable[[], datetime] | None = None) -> bytes:
     return generate_latest(build_registry(engine, clock=clock))
-
-
-def make_metrics_handler(services: HasEngine) -> Callable[[web.Request], Any]:
-    """The aiohttp handler for GET /metrics (the database is read in a worker thread)."""
-
-    async def handler(request: web.Request) -> web.Response:
-        body = await asyncio.to_thread(render_metrics, services.engine)
-        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
-
-    return handler
-
-
-def add_metrics_route(app: web.Application, services: HasEngine) -> None:
-    app.router.add_get("/metrics", make_metrics_handler(services))

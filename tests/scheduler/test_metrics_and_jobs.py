@@ -14,9 +14,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from bot.metrics import add_metrics_route
 from core.models import IngestedObject, MeteringRecord
 from core.reports.job_runs import claim_run, finish_run
-from core.reports.metrics import add_metrics_route
 from scheduler.jobs import Jobs
 from tests.scheduler.conftest import RecordingNotifier, services
 from tests.scheduler.data import build_world, usage
