@@ -24,6 +24,17 @@ def customers(session):
     return acme, acorn, globex
 
 
+@pytest.fixture
+def plan(session):
+    product = Product(key="p", name="P")
+    session.add(product)
+    session.flush()
+    gold = Plan(key="gold", product_id=product.id, name="Gold")
+    session.add(gold)
+    session.flush()
+    return gold
+
+
 @pytest.mark.parametrize(
     "text", ["Acme Corp", "acme corp", "ACME", "acme c", "001A", "cluster-7", "cust-acme"]
 )
@@ -48,15 +59,9 @@ def test_unknown_name_suggests_a_close_one(session, customers):
         find_customer(session, "Acme Crop")
 
 
-def test_alias_map_and_contract_at(session, customers):
+def test_alias_map_and_contract_at(session, customers, plan):
     acme = customers[0]
     assert alias_map(session) == {"cluster-7": acme.id}
-    product = Product(key="p", name="P")
-    session.add(product)
-    session.flush()
-    plan = Plan(key="gold", product_id=product.id, name="Gold")
-    session.add(plan)
-    session.flush()
     old = Contract(
         customer_id=acme.id,
         plan_id=plan.id,
@@ -74,16 +79,10 @@ def test_alias_map_and_contract_at(session, customers):
     assert contract_at(session, customer_id=acme.id, at=at) is None
 
 
-def test_the_contract_in_force_is_one_rule_in_sql_and_in_memory(session, customers):
+def test_the_contract_in_force_is_one_rule_in_sql_and_in_memory(session, customers, plan):
     """A month is priced by the latest contract running at any time in it; an instant by
     the one running then; loaded contracts give the same answer as the query."""
     acme = customers[0]
-    product = Product(key="p", name="P")
-    session.add(product)
-    session.flush()
-    plan = Plan(key="gold", product_id=product.id, name="Gold")
-    session.add(plan)
-    session.flush()
     ended = Contract(
         customer_id=acme.id,
         plan_id=plan.id,
