@@ -98,8 +98,9 @@ class SlackApiStandIn:
     def calls_to(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
 
-    async def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
-        """The calls to `method` once there are `count` of them (work after an ack is async)."""
+    async def wait_for(self, method: str, count: int = 1, timeout: float = 20.0) -> list[Call]:
+        """The calls to `method` once there are `count` of them (work after an ack is async;
+        the wait is generous because a loaded CI machine can take seconds)."""
         deadline = asyncio.get_running_loop().time() + timeout
         while len(self.calls_to(method)) < count:
             if asyncio.get_running_loop().time() > deadline:
