@@ -16,7 +16,6 @@ from typing import Any, Protocol
 
 from sqlalchemy import Engine
 
-from core.alerts.rules import evaluate_alerts
 from core.billing.month_close import close_month, month_close_message
 from core.customers.sync import SyncReport, sync_from_salesforce
 from core.db import session_scope
@@ -30,6 +29,7 @@ from core.notifier import Message, Notifier
 from core.periods import hour_floor, month_of, previous_month
 from core.reports.digests import DigestKind, build_digest, digest_message
 from core.settings import Settings
+from scheduler.pass_notices import alert_notices, ingest_notices, submit_notices, sync_notices
 
 log = logging.getLogger(__name__)
 
@@ -79,8 +79,8 @@ class Jobs:
         report = await asyncio.to_thread(
             self.ingest_pass, self.services.engine, source=source, now=now, worker=self.replica
         )
-        if report.failed or report.rejected or report.reuploaded:
-            await self.post(report.message())
+        for message in ingest_notices(report):
+            await self.post(message)
         # Rules only change with new usage or a new hour (spikes, a new month): skip otherwise.
         if report.objects or report.resolved or self.alerts_hour != hour_floor(now):
             self.alerts_hour = hour_floor(now)
@@ -88,7 +88,7 @@ class Jobs:
         return f"{report.summary()}; alerts unchanged"
 
     async def alerts(self, now: datetime) -> str:
-        messages = await asyncio.to_thread(_evaluate_alerts, self.services.engine, now)
+        messages = await asyncio.to_thread(alert_notices, self.services.engine, now)
         for message in messages:
             await self.post(message)
         return f"{len(messages)} alerts"
@@ -97,8 +97,8 @@ class Jobs:
         report = await asyncio.to_thread(
             self.sync_customers, self.services.engine, self.services.settings, now=now
         )
-        if report.changed:
-            await self.post(report.message())
+        for message in sync_notices(report):
+            await self.post(message)
         return report.message().summary
 
     async def submit(self, now: datetime) -> str:
@@ -119,8 +119,8 @@ class Jobs:
                 heartbeat=heartbeat,
             )
         )
-        if report.outcomes or report.moved or report.late:
-            await self.post(report.message())
+        for message in submit_notices(report):
+            await self.post(message)
         return report.message().summary
 
     async def daily_digest(self, now: datetime) -> str:
@@ -141,11 +141,6 @@ class Jobs:
         message = month_close_message(month, docs)
         await self.post(message)
         return message.summary
-
-
-def _evaluate_alerts(engine: Engine, now: datetime) -> list[Message]:
-    with session_scope(engine) as session:
-        return evaluate_alerts(session, now=now)
 
 
 def _digest_message(engine: Engine, kind: DigestKind, now: datetime) -> Message:

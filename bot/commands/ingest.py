@@ -15,10 +15,13 @@ from tqdm import tqdm
 
 from bot.app import Services
 from bot.commands.arguments import positive
+from bot.commands.passes import PassResult, add_pass_options, finish
 from core.errors import ConfigError
 from core.ingest.objects import Progress
 from core.ingest.pipeline import ingest_pass
+from core.ingest.report import IngestReport
 from core.ingest.sources.base import open_source
+from scheduler.pass_notices import alert_notices, ingest_notices
 
 
 def register(verbs: Any) -> None:
@@ -39,6 +42,7 @@ def register(verbs: Any) -> None:
         default=62,
         help="older records are quarantined (default 62)",
     )
+    add_pass_options(parser)
     parser.set_defaults(run=run)
 
 
@@ -48,23 +52,32 @@ def run(args: argparse.Namespace, services: Services) -> int:
         raise ConfigError("METERBOT_USAGE_URL is not set (s3://bucket/prefix/ or a folder)")
     s3 = services.s3 if usage_url.startswith("s3://") else None
     source = open_source(usage_url, s3_client=s3, lookback_days=args.lookback_days)
+    now = datetime.now(UTC)
     with _progress_bar() as progress:
         report = ingest_pass(
             services.engine,
             source=source,
-            now=datetime.now(UTC),
+            now=now,
             worker=args.worker or f"{socket.gethostname()}:{os.getpid()}",
             progress=progress,
             max_age=timedelta(days=args.max_age_days),
         )
-    print(report.as_text())
+    alerts = alert_notices(services.engine, now)
+    summary = "\n".join([report.as_text(), *(alert.as_text() for alert in alerts)])
+    notices = [*ingest_notices(report), *alerts]
+    return finish(args, services.settings, PassResult(summary, notices, _attention(report)))
+
+
+def _attention(report: IngestReport) -> str | None:
+    """How many lines, objects and records need a person, and where to look."""
+    parts = []
+    if report.rejected:
+        parts.append(f"{report.rejected:,} lines quarantined")
     if report.failed:
-        print(
-            f"meterbot: {len(report.failed)} objects failed; they are retried next pass",
-            file=sys.stderr,
-        )
-        return 1
-    return 0
+        parts.append(f"{len(report.failed):,} objects failed (retried next pass)")
+    if report.unmatched:
+        parts.append(f"{report.unmatched:,} records under unknown usage ids")
+    return f"{', '.join(parts)} (meterbot status)" if parts else None
 
 
 @contextmanager

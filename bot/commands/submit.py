@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from datetime import UTC, datetime
 from typing import Any
 
 from bot.app import Services
+from bot.commands.passes import PassResult, add_pass_options, finish
 from core.marketplace.client import DryRunClient
 from core.marketplace.submit import submit_due
+from scheduler.pass_notices import submit_notices
 
 
 def register(verbs: Any) -> None:
@@ -21,6 +22,7 @@ def register(verbs: Any) -> None:
         "--dry-run shows what would be sent and changes nothing.",
     )
     parser.add_argument("--dry-run", action="store_true", help="show what would be sent")
+    add_pass_options(parser)
     parser.set_defaults(run=run)
 
 
@@ -33,12 +35,9 @@ def run(args: argparse.Namespace, services: Services) -> int:
         now=datetime.now(UTC),
         heartbeat=services.settings.heartbeat,
     )
-    print(report.as_text())
+    attention = None
     if report.problems and not report.dry_run:
-        print(
-            f"meterbot: {len(report.problems)} records need attention (meterbot ledger "
-            "--status failed)",
-            file=sys.stderr,
-        )
-        return 1
-    return 0
+        problems = len(report.problems)
+        attention = f"{problems} records need attention (meterbot ledger --status failed)"
+    result = PassResult(report.as_text(), submit_notices(report), attention)
+    return finish(args, services.settings, result)

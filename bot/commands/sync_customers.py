@@ -7,7 +7,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.app import Services
+from bot.commands.passes import PassResult, add_pass_options, finish
 from core.customers.sync import sync_from_salesforce
+from scheduler.pass_notices import sync_notices
 
 
 def register(verbs: Any) -> None:
@@ -17,10 +19,15 @@ def register(verbs: Any) -> None:
         description="Upsert customers and their usage ids from Salesforce; accounts that "
         "left the query are deactivated, never deleted.",
     )
+    add_pass_options(parser)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace, services: Services) -> int:
     report = sync_from_salesforce(services.engine, services.settings, now=datetime.now(UTC))
-    print(report.as_text())
-    return 0
+    attention = None
+    if report.problems:
+        attention = f"{len(report.problems)} accounts need attention (the problems above)"
+    return finish(
+        args, services.settings, PassResult(report.as_text(), sync_notices(report), attention)
+    )

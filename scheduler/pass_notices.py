@@ -1,0 +1,36 @@
+"""What a pass says in the channel: one rule per pass, whether it ran on schedule or
+from the command line, so `meterbot ingest` from cron posts what the ingest job posts.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Engine
+
+from core.alerts.rules import evaluate_alerts
+from core.customers.sync import SyncReport
+from core.db import session_scope
+from core.ingest.report import IngestReport
+from core.marketplace.report import SubmitReport
+from core.notifier import Message
+
+
+def ingest_notices(report: IngestReport) -> list[Message]:
+    """The pass's report when anything in it needs a look; a clean pass stays quiet."""
+    return [report.message()] if report.failed or report.rejected or report.reuploaded else []
+
+
+def submit_notices(report: SubmitReport) -> list[Message]:
+    """Every pass that sent, moved or held back a record is posted; an idle one is not."""
+    return [report.message()] if report.outcomes or report.moved or report.late else []
+
+
+def sync_notices(report: SyncReport) -> list[Message]:
+    return [report.message()] if report.changed else []
+
+
+def alert_notices(engine: Engine, now: datetime) -> list[Message]:
+    """Alert rules newly crossed by the usage just ingested (each crossing said once)."""
+    with session_scope(engine) as session:
+        return evaluate_alerts(session, now=now)
