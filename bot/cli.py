@@ -1,6 +1,9 @@
 """The `meterbot` command line: one verb per job, each usable alone.
 
-Exit 0 on success; otherwise one clear line on stderr and a non-zero exit.
+Exit codes (README, Command line): 0 done; 1 could not run, with one clear line on
+stderr; 3 done, with records or objects that need attention, with one line on
+stderr saying how many and where to look; 2 is argparse's own for bad arguments.
+Tracebacks appear only with `-v`, which is accepted before or after the verb.
 """
 
 from __future__ import annotations
@@ -9,14 +12,16 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
 from typing import NoReturn
 
 from sqlalchemy.exc import OperationalError
 
 from bot.app import Services
 from bot.commands import COMMANDS
+from core.db import redact_url
 from core.errors import MeterbotError
-from core.settings import load_settings
+from core.settings import Settings, load_settings
 
 log = logging.getLogger("meterbot")
 
@@ -30,46 +35,110 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="meterbot", description="Usage metering for AWS Marketplace sellers.")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log debug detail")
+    parser.add_argument("--version", action="version", version=f"meterbot {_version()}")
+    _add_verbose(parser, default=False)
     verbs = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=_Parser)
     verbs.required = True
     for command in COMMANDS:
         command.register(verbs)
+    _verbose_everywhere(verbs)
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+def _add_verbose(parser: argparse.ArgumentParser, *, default: object) -> None:
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", default=default, help="log debug detail"
     )
-    # Libraries' routine INFO lines (endpoints found, migrations) would bury the one
-    # line a failing verb prints.
-    for noisy in ("alembic", "botocore", "boto3", "urllib3", "s3transfer"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _verbose_everywhere(verbs: argparse._SubParsersAction) -> None:
+    """`-v` after the verb too (`meterbot ingest -v`), down to `plans apply -v`.
+
+    SUPPRESS as the default: a verb's parser leaves a `-v` given before it standing.
+    """
+    for sub in set(verbs.choices.values()):
+        _add_verbose(sub, default=argparse.SUPPRESS)
+        for action in sub._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                _verbose_everywhere(action)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _configure_logging(verbose=args.verbose)
     services: Services | None = None
     try:
         services = Services(load_settings())
+        _log_run(args.verb, services.settings)
         return int(args.run(args, services) or 0)
     except MeterbotError as exc:
-        print(f"meterbot: {exc}", file=sys.stderr)
-        return 1
+        return _failed(str(exc))
     except OperationalError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
-        print(f"meterbot: database error: {reason}", file=sys.stderr)
-        return 1
+        return _failed(f"database error: {reason}")
     except KeyboardInterrupt:
         print("meterbot: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:
-        log.debug("unexpected error", exc_info=True)
-        print(f"meterbot: unexpected {type(exc).__name__}: {exc} (-v for detail)", file=sys.stderr)
-        return 1
+        return _failed(f"unexpected {type(exc).__name__}: {exc} (-v for detail)")
     finally:
         if services is not None:
             services.close()
+
+
+def _log_run(verb: str, settings: Settings) -> None:
+    """What this run is pointed at, for `-v`; no secret is shown, only whether it is set."""
+    log.debug(
+        "meterbot %s %s: database %s, usage %s, marketplace %s, Slack %s, channel %s",
+        _version(),
+        verb,
+        redact_url(settings.database_url),
+        settings.usage_url or "not set",
+        settings.marketplace,
+        "configured" if settings.slack_bot_token else "not configured",
+        settings.channel or "not set",
+    )
+
+
+def _failed(line: str) -> int:
+    """One line on stderr; the traceback only at debug level (`-v`)."""
+    log.debug("the verb stopped here", exc_info=True)
+    print(f"meterbot: {line}", file=sys.stderr)
+    return 1
+
+
+def _configure_logging(*, verbose: bool) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(_Formatter(tracebacks=verbose))
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler])
+    # Libraries' routine lines (endpoints found, migrations, HTTP chatter) would bury the
+    # one line a failing verb prints; -v shows ours at DEBUG and theirs from INFO.
+    for noisy in ("alembic", "botocore", "boto3", "urllib3", "s3transfer", "asyncio"):
+        logging.getLogger(noisy).setLevel(logging.INFO if verbose else logging.WARNING)
+
+
+class _Formatter(logging.Formatter):
+    """Log lines with tracebacks only when asked: a bad file is one line, not forty."""
+
+    def __init__(self, *, tracebacks: bool) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s %(message)s")
+        self.tracebacks = tracebacks
+
+    def format(self, record: logging.LogRecord) -> str:
+        if self.tracebacks or not (record.exc_info or record.stack_info):
+            return super().format(record)
+        reason = record.exc_info[1] if record.exc_info else None
+        plain = logging.makeLogRecord({**record.__dict__, "exc_info": None, "exc_text": None})
+        plain.stack_info = None
+        line = super().format(plain)
+        return f"{line}: {type(reason).__name__}: {reason} (-v for detail)" if reason else line
+
+
+def _version() -> str:
+    try:
+        return version("meterbot")
+    except PackageNotFoundError:
+        return "unknown"
 
 
 if __name__ == "__main__":

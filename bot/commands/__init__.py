@@ -8,9 +8,10 @@ from bot.commands import (
     ledger,
     plans,
     serve,
+    status,
     submit,
     sync_customers,
     worker,
 )
 
-COMMANDS = [demo, plans, ingest, submit, ledger, invoice, sync_customers, serve, worker, db]
+COMMANDS = [demo, plans, ingest, submit, ledger, invoice, sync_customers, status, serve, worker, db]

@@ -54,6 +54,32 @@ class Status:
     def failed(self) -> int:
         return self.ledger.get(LedgerStatus.FAILED, 0)
 
+    def verdict(self) -> str:
+        problems = self.problems()
+        return "All is well." if not problems else f"{len(problems)} thing(s) need a look."
+
+    def facts(self) -> list[tuple[str, str]]:
+        """The figures `/meter status`, the home tab and `meterbot status` all show."""
+        return [
+            ("Last ingestion", _when(self.last_ingestion, self.now)),
+            ("Files in the last day", str(self.objects_last_day)),
+            (
+                "Quarantined lines",
+                f"{self.quarantined_lines} ({self.quarantined_last_day} today)",
+            ),
+            ("Unmatched usage ids", str(self.unmatched_ids)),
+            ("Waiting to send", str(self.pending)),
+            ("Failed records", str(self.failed)),
+        ]
+
+    def as_text(self) -> str:
+        """What `/meter status` shows, as plain text for the command line."""
+        lines = [f"meterbot status: {self.verdict()}"]
+        lines += [f"  {label}: {value}" for label, value in self.facts()]
+        lines += [f"  - {problem}" for problem in self.problems()]
+        lines.append(f"As of {self.now:%Y-%m-%d %H:%M} UTC")
+        return "\n".join(lines)
+
     def problems(self) -> list[str]:
         """What someone should look at, most urgent first; empty when all is well."""
         found: list[str] = []
@@ -138,3 +164,19 @@ def _ledger_counts(session: Session) -> dict[str, int]:
 def _hours(span: timedelta) -> str:
     hours = span.total_seconds() / 3600
     return f"{hours:.0f} h" if hours < 48 else f"{hours / 24:.0f} days"
+
+
+def _when(moment: datetime | None, now: datetime) -> str:
+    if moment is None:
+        return "never"
+    return f"{moment:%Y-%m-%d %H:%M} UTC ({_ago(now - moment)})"
+
+
+def _ago(span: timedelta) -> str:
+    minutes = int(span.total_seconds() // 60)
+    if minutes < 1:
+        return "just now"
+    if minutes < 120:
+        return f"{minutes} min ago"
+    hours = minutes // 60
+    return f"{hours} h ago" if hours < 48 else f"{hours // 24} days ago"
