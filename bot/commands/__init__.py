@@ -7,6 +7,7 @@ from bot.commands import (
     invoice,
     ledger,
     plans,
+    problems,
     serve,
     status,
     submit,
@@ -14,4 +15,17 @@ from bot.commands import (
     worker,
 )
 
-COMMANDS = [demo, plans, ingest, submit, ledger, invoice, sync_customers, status, serve, worker, db]
+COMMANDS = [
+    demo,
+    plans,
+    ingest,
+    submit,
+    ledger,
+    invoice,
+    sync_customers,
+    status,
+    problems,
+    serve,
+    worker,
+    db,
+]

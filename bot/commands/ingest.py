@@ -77,7 +77,7 @@ def _attention(report: IngestReport) -> str | None:
         parts.append(f"{len(report.failed):,} objects failed (retried next pass)")
     if report.unmatched:
         parts.append(f"{report.unmatched:,} records under unknown usage ids")
-    return f"{', '.join(parts)} (meterbot status)" if parts else None
+    return f"{', '.join(parts)} (meterbot problems)" if parts else None
 
 
 @contextmanager

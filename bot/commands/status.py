@@ -21,7 +21,7 @@ def register(verbs: Any) -> None:
         "status",
         help="ingestion lag, problems waiting, the ledger's backlog (as /meter status)",
     )
-    parser.set_defaults(run=run)
+    parser.set_defaults(run=run, reads_only=True)
 
 
 def run(args: argparse.Namespace, services: Services) -> int:
@@ -30,6 +30,8 @@ def run(args: argparse.Namespace, services: Services) -> int:
     print(status.as_text())
     problems = status.problems()
     if problems:
-        print(f"meterbot: {len(problems)} thing(s) need a look (listed above)", file=sys.stderr)
+        print(
+            f"meterbot: {len(problems)} thing(s) need a look (meterbot problems)", file=sys.stderr
+        )
         return NEEDS_ATTENTION
     return 0

@@ -38,6 +38,6 @@ def run(args: argparse.Namespace, services: Services) -> int:
     attention = None
     if report.problems and not report.dry_run:
         problems = len(report.problems)
-        attention = f"{problems} records need attention (meterbot ledger --status failed)"
+        attention = f"{problems} records need attention (meterbot problems)"
     result = PassResult(report.as_text(), submit_notices(report), attention)
     return finish(args, services.settings, result)

@@ -25,6 +25,7 @@ class IngestReport:
     full_listing: bool = False  # the source is not date-partitioned: listed in full
     reasons: Counter[str] = field(default_factory=Counter)
     unmatched_ids: Counter[str] = field(default_factory=Counter)
+    rejected_objects: Counter[str] = field(default_factory=Counter)  # key -> lines quarantined
     failed: list[tuple[str, str]] = field(default_factory=list)  # (key, error)
     reuploaded: list[str] = field(default_factory=list)
 
@@ -69,6 +70,10 @@ class IngestReport:
         lines = [f"source: {self.source}"]
         ordered = sorted(self.reasons, key=lambda r: REASONS.index(r) if r in REASONS else 99)
         lines += [f"quarantined, {reason}: {self.reasons[reason]:,}" for reason in ordered]
+        lines += [
+            f"rejects in {key}: {count:,} lines (meterbot problems --object {key})"
+            for key, count in self.rejected_objects.most_common(_SHOWN)
+        ]
         for usage_id, count in self.unmatched_ids.most_common(_SHOWN):
             lines.append(f"unmatched usage id {usage_id}: {count:,} records (kept until mapped)")
         lines += [f"failed {key}: {error}" for key, error in self.failed[:_SHOWN]]

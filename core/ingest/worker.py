@@ -214,6 +214,8 @@ class PassRunner:
         report.bytes += ref.size
         report.records += result.records
         report.rejected += result.rejected
+        if result.rejected:
+            report.rejected_objects[ref.key] += result.rejected
         report.unmatched += result.unmatched_records
         report.reasons.update(result.reasons)
         report.unmatched_ids.update(result.unmatched_ids)

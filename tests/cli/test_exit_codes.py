@@ -41,7 +41,7 @@ def test_an_unreadable_object_is_exit_3_and_one_line_without_a_traceback(
     assert run.returncode == 3, run.stderr
     assert "Traceback" not in run.stderr
     last = run.stderr.strip().splitlines()[-1]
-    assert last == "meterbot: 1 objects failed (retried next pass) (meterbot status)"
+    assert last == "meterbot: 1 objects failed (retried next pass) (meterbot problems)"
     assert "failed 2026-11-22.parquet: ComputeError" in run.stdout
 
 
@@ -88,4 +88,4 @@ def test_status_prints_what_slash_meter_status_shows(
     assert "  Last ingestion: never\n" in out
     assert "  Failed records: 0\n" in out
     assert "  - 1 usage file(s) could not be read\n" in out
-    assert err == "meterbot: 2 thing(s) need a look (listed above)\n"
+    assert err == "meterbot: 2 thing(s) need a look (meterbot problems)\n"
