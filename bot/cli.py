@@ -19,8 +19,8 @@ from sqlalchemy.exc import OperationalError
 
 from bot.app import Services
 from bot.commands import COMMANDS
-from core.db import redact_url
-from core.errors import MeterbotError
+from core.db import missing_sqlite_file, redact_url
+from core.errors import ConfigError, MeterbotError
 from core.settings import Settings, load_settings
 
 log = logging.getLogger("meterbot")
@@ -70,6 +70,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         services = Services(load_settings())
         _log_run(args.verb, services.settings)
+        if getattr(args, "reads_only", False):
+            _check_database_exists(services.settings)
         return int(args.run(args, services) or 0)
     except MeterbotError as exc:
         return _failed(str(exc))
@@ -98,6 +100,16 @@ def _log_run(verb: str, settings: Settings) -> None:
         "configured" if settings.slack_bot_token else "not configured",
         settings.channel or "not set",
     )
+
+
+def _check_database_exists(settings: Settings) -> None:
+    """A verb that only reads says the database is not there, rather than create an empty one."""
+    path = missing_sqlite_file(settings.database_url)
+    if path is not None:
+        raise ConfigError(
+            f"no database at {path.resolve()} (METERBOT_DATABASE_URL): nothing to read; set "
+            "METERBOT_DATABASE_URL to your database, or run meterbot plans apply first"
+        )
 
 
 def _failed(line: str) -> int:

@@ -103,6 +103,17 @@ def open_database(url: str) -> Engine:
     return engine
 
 
+def missing_sqlite_file(url: str) -> Path | None:
+    """The file a SQLite `url` names when it does not exist (opening would create it)."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    path = Path(str(parsed.database))
+    return None if path.exists() else path
+
+
 def redact_url(url: str) -> str:
     """The URL without its password, for messages and logs."""
     from sqlalchemy.engine import make_url

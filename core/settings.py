@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_core import ErrorDetails
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -74,9 +75,17 @@ class Settings(BaseSettings):
             ids = [part.strip() for part in value.split(",") if part.strip()]
             bad = [i for i in ids if not i[:1].isalpha() or not i.isalnum()]
             if bad:
-                raise ValueError(f"not Slack user ids: {', '.join(bad)} (expected U0123,U0456)")
+                raise ValueError(
+                    f"{len(bad)} of {len(ids)} entries are not Slack user ids; expected a "
+                    "comma-separated list like U0123,U0456"
+                )
             return frozenset(ids)
         return value
+
+    @field_validator("marketplace", mode="before")
+    @classmethod
+    def _any_case(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("database_url")
     @classmethod
@@ -141,8 +150,11 @@ class Settings(BaseSettings):
             return "off"
         try:
             CronTrigger.from_crontab(value, timezone="UTC")
-        except ValueError as exc:
-            reason = f"not a cron schedule {value!r} ({exc}); say '*/15 * * * *' or 'off'"
+        except ValueError:
+            reason = (
+                "not a cron schedule: expected five fields (minute hour day month weekday, "
+                "in UTC) such as '*/15 * * * *', or 'off'"
+            )
             raise ValueError(reason) from None
         return value
 
@@ -167,8 +179,25 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         problems = []
         for err in exc.errors():
             name = str(err["loc"][0]) if err["loc"] else "environment"
-            problems.append(f"{name}: {err['msg']}")
+            problems.append(f"{name}: {_plain(err)}")
         raise ConfigError("; ".join(problems)) from None
+
+
+def _plain(err: ErrorDetails) -> str:
+    """What is wrong and what would do, in plain words; never the value itself."""
+    kind, context = err["type"], err.get("ctx", {})
+    if kind == "value_error":
+        return str(context.get("error", err["msg"]))
+    if kind.startswith("bool_"):
+        return "expected true or false (yes/no, on/off and 1/0 work too)"
+    if kind == "literal_error":
+        return f"expected {context.get('expected', 'one of the documented values')}"
+    if kind in ("greater_than", "greater_than_equal"):
+        bound = context.get("gt", context.get("ge"))
+        return f"expected a number above {bound:g}" if bound is not None else "too small"
+    if kind.startswith(("float_", "int_")):
+        return "expected a number"
+    return "not a valid value (see the README, Configuration)"
 
 
 class _ExplicitSettings(Settings):

@@ -31,7 +31,7 @@ def register(verbs: Any) -> None:
         action="store_true",
         help="store the invoice of a month that is over; it never changes afterwards",
     )
-    parser.set_defaults(run=run)
+    parser.set_defaults(run=run, reads_only=True)
 
 
 def run(args: argparse.Namespace, services: Services) -> int:

@@ -39,7 +39,7 @@ def register(verbs: Any) -> None:
         "--limit", type=positive("records"), default=None, help="only the newest N records"
     )
     parser.add_argument("--csv", action="store_true", help="print CSV instead of a table")
-    parser.set_defaults(run=run)
+    parser.set_defaults(run=run, reads_only=True)
 
 
 def run(args: argparse.Namespace, services: Services) -> int:

@@ -48,7 +48,5 @@ def run_apply(args: argparse.Namespace, services: Services) -> int:
         report = apply_plan_file(session, plan_file, now=datetime.now(UTC), actor=_actor())
         if args.dry_run:
             session.rollback()
-    print(report.as_text())
-    if args.dry_run:
-        print("dry run: nothing was changed")
+    print(report.as_text(dry_run=args.dry_run))
     return 0

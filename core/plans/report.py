@@ -38,8 +38,12 @@ class ApplyReport:
             result.setdefault(change.kind, Counter())[change.outcome] += 1
         return result
 
-    def as_text(self) -> str:
-        lines = [f"{self.source}: " + ("applied" if self.changed else "nothing changed")]
+    def as_text(self, *, dry_run: bool = False) -> str:
+        if dry_run:
+            outcome = "would apply these changes" if self.changed else "nothing would change"
+            lines = [f"dry run, nothing was changed: {self.source}: {outcome}"]
+        else:
+            lines = [f"{self.source}: " + ("applied" if self.changed else "nothing changed")]
         for kind, outcomes in self.counts().items():
             parts = [f"{n} {o}" for o in (CREATED, UPDATED, UNCHANGED) if (n := outcomes[o])]
             lines.append(f"  {kind}: {', '.join(parts)}")
