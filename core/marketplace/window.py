@@ -31,10 +31,6 @@ def latest_open_hour(now: datetime) -> datetime:
     return hour_floor(now)
 
 
-def is_open(hour: datetime, now: datetime, margin: timedelta = MARGIN) -> bool:
-    return earliest_open_hour(now, margin) <= hour <= latest_open_hour(now)
-
-
 def deadline(hour: datetime) -> datetime:
     """When Marketplace stops taking records for `hour`."""
     return min(hour + MAX_AGE, next_month(hour) + GRACE)

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from core.marketplace.window import deadline
 from core.models import IngestedObject, LedgerStatus, MeteringRecord, UnmatchedUsage
 from core.models.ingest import ObjectStatus
 from core.periods import as_utc
@@ -21,8 +22,9 @@ from core.reports.job_runs import FailingJob, failing_jobs
 
 # Beyond these, the status calls something a problem.
 LAG_WARNING = timedelta(hours=2)
-# Marketplace refuses records older than 24 hours; warn with time to spare.
-PENDING_AGE_WARNING = timedelta(hours=12)
+# Marketplace stops taking an hour 24 hours on, or at 06:00 UTC on the 1st for last
+# month's hours, whichever comes first: warn while there is time to act.
+DEADLINE_WARNING = timedelta(hours=12)
 DAY = timedelta(hours=24)
 ERROR_SHOWN = 300  # a job's error as the status shows it
 OPEN_LEDGER = (LedgerStatus.PENDING, LedgerStatus.SENT, LedgerStatus.FAILED)
@@ -80,14 +82,23 @@ class Status:
         lines.append(f"As of {self.now:%Y-%m-%d %H:%M} UTC")
         return "\n".join(lines)
 
+    def _closes_soon(self, hour: datetime) -> bool:
+        return deadline(hour) - self.now < DEADLINE_WARNING
+
+    def _pending_problem(self, hour: datetime) -> str:
+        closes, age = deadline(hour), _hours(self.now - hour)
+        when = f"{closes:%Y-%m-%d %H:%M} UTC"
+        if closes <= self.now:
+            return f"records pending for {age}; Marketplace stopped taking them at {when}"
+        return f"records pending for {age}; Marketplace refuses them after {when}"
+
     def problems(self) -> list[str]:
         """What someone should look at, most urgent first; empty when all is well."""
         found: list[str] = []
         if self.failed:
             found.append(f"{self.failed} metering record(s) failed to send")
-        if self.oldest_pending_hour and self.now - self.oldest_pending_hour > PENDING_AGE_WARNING:
-            age = _hours(self.now - self.oldest_pending_hour)
-            found.append(f"records pending for {age}; Marketplace refuses them after 24 h")
+        if self.oldest_pending_hour and self._closes_soon(self.oldest_pending_hour):
+            found.append(self._pending_problem(self.oldest_pending_hour))
         if self.lag is None:
             found.append("no usage has been ingested yet")
         elif self.lag > LAG_WARNING:

@@ -56,7 +56,10 @@ def test_due_usage_is_billed_in_units_with_zero_heartbeats(world, marketplace, c
     assert billed(marketplace, ACCOUNT, "storage_tb") == {H1: D(0)}
     line = row(world, "Alpha", "storage", H1)
     assert (line.status, line.source, line.attempts) == ("accepted", "scheduled", 1)
-    assert line.metering_record_id == marketplace.accepted[0].record_id or line.metering_record_id
+    [sent] = [
+        b for b in marketplace.accepted if (b.customer, b.dimension) == ("cust-alpha", "storage_tb")
+    ]
+    assert line.metering_record_id == sent.record_id  # the id AWS gave this very record
     assert report.counts == {"accepted": 4} and report.heartbeats == 2
     assert report.message().severity is Severity.SUCCESS
 

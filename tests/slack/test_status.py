@@ -79,7 +79,7 @@ def test_status_counts_what_needs_a_look(engine: Engine) -> None:
     assert (status.failed, status.pending, status.failed_objects) == (1, 0, 1)
     assert status.problems() == [
         "1 metering record(s) failed to send",
-        "records pending for 14 h; Marketplace refuses them after 24 h",
+        "records pending for 14 h; Marketplace refuses them after 2026-11-22 22:30 UTC",
         "ingestion is 3 h behind",
         "1 usage file(s) could not be read",
         "usage from 1 unknown customer id(s) is waiting",
@@ -135,3 +135,27 @@ def test_a_scheduled_job_failing_now_is_a_problem_until_it_recovers(engine: Engi
     run("salesforce_sync", 29, None)
     with Session(engine) as session:
         assert collect_status(session, now=NOW).problems() == []
+
+
+def test_pending_records_warn_of_the_month_end_cut_off_not_just_their_age(
+    engine: Engine,
+) -> None:
+    """Two hours old, but last month's: Marketplace stops taking it at 06:00 on the 1st."""
+    world = seed(engine, now=NOW)
+    now = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
+    with Session(engine) as session:
+        session.add(
+            MeteringRecord(
+                customer_id=world.customers["Acme Corp"],
+                dimension_id=world.calls_id,
+                status="pending",
+                hour=datetime(2026, 11, 30, 23, tzinfo=UTC),
+                quantity=Decimal(5),
+                source="scheduled",
+            )
+        )
+        session.commit()
+        status = collect_status(session, now=now)
+    assert "records pending for 2 h; Marketplace refuses them after 2026-12-01 06:00 UTC" in (
+        status.problems()
+    )
