@@ -104,7 +104,8 @@ async def _slack(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _scheduler(app: web.Application) -> AsyncIterator[None]:
-    """The scheduler runs for the application's lifetime, posting through the notifier."""
+    """The scheduler runs for the application's lifetime, posting through the notifier;
+    it stays reachable as app[SCHEDULER] (to see or move its jobs)."""
     async with running_scheduler(app[SERVICES], app[NOTIFIER]) as scheduler:
         app[SCHEDULER] = scheduler
         yield

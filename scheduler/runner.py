@@ -255,13 +255,4 @@ async def running_scheduler(
         log.info("scheduler stopped")
 
 
-async def scheduler_context(services: ServicesLike, notifier: Notifier) -> AsyncIterator[None]:
-    """An aiohttp cleanup_ctx body: the scheduler runs for the application's lifetime.
-
-    app.cleanup_ctx.append(lambda app: scheduler_context(services, notifier))
-    """
-    async with running_scheduler(services, notifier):
-        yield
-
-
-__all__ = ["build_scheduler", "running_scheduler", "scheduler_context"]
+__all__ = ["build_scheduler", "running_scheduler"]

@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import threading
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from core.db import make_engine
 from core.ingest.report import IngestReport
 from scheduler.jobs import Jobs
 from scheduler.locks import ProcessLocks
-from scheduler.runner import build_scheduler, scheduler_context
+from scheduler.runner import build_scheduler, running_scheduler
 from tests.scheduler.conftest import (
     Clock,
     Completions,
@@ -209,7 +210,12 @@ async def test_the_scheduler_lives_as_long_as_the_web_app(
 ) -> None:
     svc = services(engine, METERBOT_SCHEDULE_DAILY_DIGEST="0 8 * * *")
     app = web.Application()
-    app.cleanup_ctx.append(lambda app: scheduler_context(svc, RecordingNotifier()))
+
+    async def scheduler_context(app: web.Application) -> AsyncIterator[None]:
+        async with running_scheduler(svc, RecordingNotifier()):
+            yield
+
+    app.cleanup_ctx.append(scheduler_context)
     runner = web.AppRunner(app)
     caplog.set_level(logging.INFO, logger="scheduler.runner")
 

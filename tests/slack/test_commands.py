@@ -6,7 +6,6 @@ import json
 
 from sqlmodel import Session
 
-from bot.server import build_web_app
 from core.models import Customer
 from tests.slack.conftest import Bot
 from tests.slack.helpers import reply_containing
@@ -75,15 +74,12 @@ async def test_unexpected_error_is_logged_and_the_user_gets_an_apology(bot: Bot)
     assert bot.marketplace.calls == 0
 
 
-async def test_healthz_metrics_and_the_scheduler_switch(bot: Bot) -> None:
+async def test_healthz_and_metrics(bot: Bot) -> None:
     response = await bot.http.get("/healthz")
     assert response.status == 200
     body = await response.json()
     assert body == {"status": "ok", "database": "ok", "version": body["version"]}
     assert (await bot.http.get("/metrics")).status == 200
-    with_scheduler = build_web_app(bot.services, scheduler=True)
-    without = build_web_app(bot.services, scheduler=False)
-    assert len(with_scheduler.cleanup_ctx) == len(without.cleanup_ctx) + 1
 
 
 async def test_digest_is_posted_to_the_channel_once_even_if_slack_retries(bot: Bot) -> None:
