@@ -7,7 +7,7 @@ API stand-in answers on the test's loop.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,9 +17,11 @@ from bot.cli import main
 from core.db import open_database
 from core.periods import hour_floor
 from tests.fakes.marketplace import MarketplaceStandIn
+from tests.fakes.salesforce import FakeSalesforce, SalesforceServer
 from tests.fakes.slack_api import SlackApiStandIn
 from tests.ingest.conftest import make_catalog
 from tests.marketplace.conftest import ACCOUNT, ARN, CODE, build_world
+from tests.salesforce.conftest import account
 
 GOOD = '{"timestamp": "2026-11-22T01:00:00Z", "customer": "acct-0001", "dimension": "users", "quantity": 3}\n'  # noqa: E501
 
@@ -44,6 +46,13 @@ def usage_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("METERBOT_DATABASE_URL", url)
     monkeypatch.setenv("METERBOT_USAGE_URL", str(folder))
     return folder
+
+
+@pytest.fixture
+def salesforce(tmp_path: Path) -> Iterator[FakeSalesforce]:
+    """The local HTTPS Salesforce stand-in."""
+    with SalesforceServer(tmp_path) as fake:
+        yield fake
 
 
 def _slack_env(monkeypatch: pytest.MonkeyPatch, slack: SlackApiStandIn) -> None:
@@ -137,3 +146,22 @@ async def test_a_channel_that_cannot_be_reached_is_one_line(
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "could not reach Slack at SLACK_API_URL" in err
     assert "xoxb" not in err and "Traceback" not in err
+
+
+async def test_sync_customers_posts_when_customers_changed(
+    tmp_path: Path,
+    slack: SlackApiStandIn,
+    salesforce: FakeSalesforce,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    salesforce.accounts = [account(1), account(2)]
+    monkeypatch.setenv("METERBOT_DATABASE_URL", f"sqlite:///{tmp_path}/cli.db")
+    monkeypatch.setenv("SALESFORCE_INSTANCE_URL", salesforce.base_url)
+    monkeypatch.setenv("SALESFORCE_SESSION_ID", salesforce.new_session())
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", salesforce.ca_path)
+    _slack_env(monkeypatch, slack)
+    assert await _meterbot("sync-customers") == 0
+    [post] = slack.calls_to("chat.postMessage")
+    assert post.body["text"] == "Salesforce sync: 2 accounts, 0 problems"
+    assert await _meterbot("sync-customers") == 0  # nothing changed: the job stays quiet too
+    assert len(slack.calls_to("chat.postMessage")) == 1
