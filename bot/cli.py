@@ -3,7 +3,8 @@
 Exit codes (README, Command line): 0 done; 1 could not run, with one clear line on
 stderr; 3 done, with records or objects that need attention, with one line on
 stderr saying how many and where to look; 2 is argparse's own for bad arguments.
-Tracebacks appear only with `-v`, which is accepted before or after the verb.
+A one-shot verb shows tracebacks only with `-v`, which is accepted before or after the
+verb; `serve` and `worker` log them always (their log is the operator's record).
 """
 
 from __future__ import annotations
@@ -65,7 +66,9 @@ def _verbose_everywhere(verbs: argparse._SubParsersAction) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    _configure_logging(verbose=args.verbose)
+    _configure_logging(
+        verbose=args.verbose, tracebacks=args.verbose or getattr(args, "logs_tracebacks", False)
+    )
     services: Services | None = None
     try:
         services = Services(load_settings())
@@ -119,9 +122,9 @@ def _failed(line: str) -> int:
     return 1
 
 
-def _configure_logging(*, verbose: bool) -> None:
+def _configure_logging(*, verbose: bool, tracebacks: bool) -> None:
     handler = logging.StreamHandler()
-    handler.setFormatter(_Formatter(tracebacks=verbose))
+    handler.setFormatter(_Formatter(tracebacks=tracebacks))
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler])
     # Libraries' routine lines (endpoints found, migrations, HTTP chatter) would bury the
     # one line a failing verb prints; -v shows ours at DEBUG and theirs from INFO.

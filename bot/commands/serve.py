@@ -29,7 +29,8 @@ def register(verbs: Any) -> None:
     parser.add_argument("--port", type=int, default=3000, help="port (default 3000)")
     parser.add_argument("--no-scheduler", action="store_true", help="leave the scheduler out")
     parser.add_argument("--socket", action="store_true", help="Socket Mode (SLACK_APP_TOKEN)")
-    parser.set_defaults(run=run)
+    # A long-running process: its log is the operator's record, tracebacks and all.
+    parser.set_defaults(run=run, logs_tracebacks=True)
 
 
 def run(args: argparse.Namespace, services: Services) -> int:

@@ -28,7 +28,8 @@ def register(verbs: Any) -> None:
         description="Ingestion, Salesforce sync, submission, alerts, digests and invoices on "
         "their schedules (docs/operations.md). Stops cleanly on SIGTERM or SIGINT.",
     )
-    parser.set_defaults(run=run)
+    # A long-running process: its log is the operator's record, tracebacks and all.
+    parser.set_defaults(run=run, logs_tracebacks=True)
 
 
 def run(args: argparse.Namespace, services: Services) -> int:
