@@ -14,6 +14,7 @@ from decimal import Decimal
 from sqlalchemy import ColumnElement, func
 from sqlmodel import Session, col, or_, select
 
+from core.formatting import quantity
 from core.models import (
     Customer,
     Dimension,
@@ -126,8 +127,8 @@ def unsent(session: Session) -> list[Problem]:
 
 def _record(record: MeteringRecord, customer: str, dimension: str) -> Problem:
     where = f"#{record.id} {customer} {dimension} {record.hour:%Y-%m-%d %H:00}Z"
-    quantity = f"{Decimal(record.quantity).normalize():f}"
-    detail = "; ".join(t for t in (f"quantity {quantity}", record.last_error) if t)
+    amount = f"quantity {quantity(Decimal(record.quantity))}"
+    detail = "; ".join(t for t in (amount, record.last_error) if t)
     return Problem("record", where, record.status, detail, None, 1)
 
 
