@@ -67,6 +67,13 @@ class Services:
                 )
             return self._sender
 
+    @cached_property
+    def agreements(self) -> Any:
+        """The Agreement Service client (AWS_ENDPOINT_URL_MARKETPLACE_AGREEMENT honoured).
+
+        The service lives in us-east-1 only, whatever region the rest uses."""
+        return boto3.client("marketplace-agreement", region_name="us-east-1", config=AWS_CONFIG)
+
     def close(self) -> None:
         for close in reversed(self._closers):
             close()

@@ -124,6 +124,9 @@ class Settings(BaseSettings):
         "0 8 * * mon", validation_alias=_env("METERBOT_SCHEDULE_WEEKLY_DIGEST")
     )
     schedule_invoices: str = Field("0 7 1 * *", validation_alias=_env("METERBOT_SCHEDULE_INVOICES"))
+    schedule_agreements: str = Field(
+        "*/15 * * * *", validation_alias=_env("METERBOT_SCHEDULE_AGREEMENTS")
+    )
     digest_channel: str | None = Field(None, validation_alias=_env("METERBOT_DIGEST_CHANNEL"))
     # Salesforce correlation: the SOQL query and `name=Field__c` overrides of the field mapping.
     salesforce_query: str | None = Field(None, validation_alias=_env("METERBOT_SALESFORCE_QUERY"))
@@ -140,6 +143,7 @@ class Settings(BaseSettings):
         "schedule_daily_digest",
         "schedule_weekly_digest",
         "schedule_invoices",
+        "schedule_agreements",
     )
     @classmethod
     def _cron(cls, value: str) -> str:

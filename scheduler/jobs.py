@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import Engine
 
+from core.agreements import AgreementClient, AgreementsReport, sync_agreements
 from core.billing.month_close import close_month, month_close_message
 from core.customers.sync import SyncReport, sync_from_salesforce
 from core.db import session_scope
@@ -49,6 +50,8 @@ class ServicesLike(Protocol):
     def marketplace(self) -> Any: ...
     @property
     def sender(self) -> Sender: ...
+    @property
+    def agreements(self) -> Any: ...
 
 
 @dataclass
@@ -60,6 +63,7 @@ class Jobs:
     open_source: Callable[..., Any] = open_source
     submit_due: Callable[..., SubmitReport] = submit_due
     sync_customers: Callable[..., SyncReport] = sync_from_salesforce
+    sync_agreements: Callable[..., AgreementsReport] = sync_agreements
     posted: list[Message] = field(default_factory=list)  # what this process posted, newest last
     alerts_hour: datetime | None = field(default=None, repr=False)  # last hour alerts ran in
 
@@ -99,6 +103,17 @@ class Jobs:
         )
         for message in sync_notices(report):
             await self.post(message)
+        return report.message().summary
+
+    async def agreements(self, now: datetime) -> str:
+        """AWS's agreements changed since the last pass into customers and contracts."""
+        report = await asyncio.to_thread(
+            lambda: self.sync_agreements(
+                self.services.engine, AgreementClient(self.services.agreements), now=now
+            )
+        )
+        if report.changed:
+            await self.post(report.message())
         return report.message().summary
 
     async def submit(self, now: datetime) -> str:

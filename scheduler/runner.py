@@ -63,6 +63,8 @@ def job_specs(jobs: Jobs) -> list[JobSpec]:
     ]
     if s.salesforce_configured:
         specs.append(JobSpec("salesforce_sync", s.schedule_salesforce, jobs.salesforce, 10 * 60))
+    if not s.dry_run:  # live Marketplace: AWS's agreements are the contracts' truth
+        specs.append(JobSpec("agreements_sync", s.schedule_agreements, jobs.agreements, 10 * 60))
     return [spec for spec in specs if spec.schedule != "off"]
 
 

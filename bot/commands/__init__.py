@@ -11,6 +11,7 @@ from bot.commands import (
     serve,
     status,
     submit,
+    sync_agreements,
     sync_customers,
     worker,
 )
@@ -25,6 +26,7 @@ COMMANDS = [
     sync_customers,
     status,
     problems,
+    sync_agreements,
     serve,
     worker,
     db,

@@ -80,13 +80,13 @@ def alias_map(session: Session) -> dict[str, int]:
 
 def contract_at(session: Session, *, customer_id: int, at: datetime | Period) -> Contract | None:
     """The contract in force for the customer at `at`: at that instant, or at any time in
-    that period (the one that prices a month). The latest started wins if several do."""
-    query = (
-        select(Contract)
-        .where(Contract.customer_id == customer_id, *in_force_where(at))  # type: ignore[arg-type]
-        .order_by(col(Contract.starts_at).desc(), col(Contract.id).desc())
+    that period (the one that prices a month). If several are, AWS's (an agreement) wins
+    over the plans file's, then the latest started (`contract_rank`)."""
+    query = select(Contract).where(
+        Contract.customer_id == customer_id,
+        *in_force_where(at),  # type: ignore[arg-type]
     )
-    return session.exec(query).first()
+    return max(session.exec(query).all(), key=contract_rank, default=None)
 
 
 def in_force_where(at: datetime | Period) -> list[object]:
@@ -110,6 +110,11 @@ def in_force(contract: Contract, at: datetime | Period) -> bool:
 
 
 def latest_in_force(contracts: Iterable[Contract], at: datetime | Period) -> Contract | None:
-    """`contract_at` over contracts already loaded: the latest started of those in force."""
+    """`contract_at` over contracts already loaded, by the same rank."""
     live = [c for c in contracts if in_force(c, at)]
-    return max(live, key=lambda c: (c.starts_at, c.id or 0), default=None)
+    return max(live, key=contract_rank, default=None)
+
+
+def contract_rank(contract: Contract) -> tuple[bool, datetime, int]:
+    """Of several contracts in force, the highest ranked applies: AWS's wins."""
+    return (contract.agreement_id is not None, contract.starts_at, contract.id or 0)

@@ -66,7 +66,10 @@ class Contracts:
         if dimension.aggregation not in FLOWS:
             return Allowance(entitlement.quantity, None)
         if entitlement.period == EntitlementPeriod.TERM:
-            pool = Period(contract.starts_at, contract.ends_at or FOREVER)
+            # An amended agreement's versions share one pool from the agreement's start.
+            pool = Period(
+                contract.term_starts_at or contract.starts_at, contract.ends_at or FOREVER
+            )
         else:
             pool = month_of(at)
         return Allowance(entitlement.quantity, pool)

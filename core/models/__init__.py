@@ -1,5 +1,6 @@
 """All SQLModel tables; importing this package registers every table on the metadata."""
 
+from core.models.agreements import Agreement, AgreementEvent, ContractRate
 from core.models.catalog import (
     Aggregation,
     Dimension,
@@ -28,9 +29,12 @@ from core.models.usage import HourlyRollup, UnmatchedUsage
 
 __all__ = [
     "Aggregation",
+    "Agreement",
+    "AgreementEvent",
     "AuditEvent",
     "Contract",
     "ContractKind",
+    "ContractRate",
     "Customer",
     "CustomerAlias",
     "Dimension",

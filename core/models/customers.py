@@ -55,6 +55,10 @@ class Contract(SQLModel, table=True):
     kind: str = Field(default=ContractKind.SUBSCRIPTION, max_length=20)
     starts_at: datetime = time_field()
     ends_at: datetime | None = time_field(default=None, nullable=True)
+    # Set when the contract is AWS's (an agreement, or one version of its amended terms).
+    agreement_id: str | None = Field(default=None, index=True, max_length=64)
+    # Where a term entitlement's pool starts: the agreement's start, across amendments.
+    term_starts_at: datetime | None = time_field(default=None, nullable=True)
     created_at: datetime = created_field()
 
 

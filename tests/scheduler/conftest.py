@@ -29,6 +29,7 @@ ALL_OFF = {
         "METERBOT_SCHEDULE_DAILY_DIGEST",
         "METERBOT_SCHEDULE_WEEKLY_DIGEST",
         "METERBOT_SCHEDULE_INVOICES",
+        "METERBOT_SCHEDULE_AGREEMENTS",
     )
 }
 
@@ -41,6 +42,7 @@ class FakeServices:
     engine: Engine
     s3: Any = None
     marketplace: Any = None
+    agreements: Any = None
 
     @cached_property
     def sender(self) -> Sender:
