@@ -74,6 +74,13 @@ class Services:
         The service lives in us-east-1 only, whatever region the rest uses."""
         return boto3.client("marketplace-agreement", region_name="us-east-1", config=AWS_CONFIG)
 
+    @cached_property
+    def registration(self) -> Any:
+        """A Metering client for ResolveCustomer, with botocore's own retries."""
+        return boto3.client(
+            "meteringmarketplace", region_name=self.settings.aws_region, config=AWS_CONFIG
+        )
+
     def close(self) -> None:
         for close in reversed(self._closers):
             close()

@@ -1,4 +1,5 @@
-"""The HTTP process: Slack at POST /slack/events, GET /healthz, and the scheduler.
+"""The HTTP process: Slack at POST /slack/events, GET /healthz, the Marketplace
+fulfillment URL at POST /marketplace/register, and the scheduler.
 
 Everything with a lifetime (the Slack client's HTTP session, the Bolt app, the
 database engine, the scheduler) is started and stopped in `app.cleanup_ctx`, in
@@ -22,6 +23,8 @@ from sqlalchemy import text
 from bot.app import Services
 from bot.metrics import add_metrics_route
 from bot.notifier import SlackNotifier
+from bot.register import NOTIFIER as REGISTER_NOTIFIER
+from bot.register import add_registration_route
 from bot.slack.app import build_bolt_app
 from bot.slack.client import TIMEOUT_SECONDS, build_web_client
 from scheduler.runner import running_scheduler
@@ -46,6 +49,7 @@ def build_web_app(services: Services, *, scheduler: bool) -> web.Application:
         # Without a secret (Socket Mode) nothing could verify a request: no HTTP events.
         app.router.add_post("/slack/events", slack_events)
     app.router.add_get("/healthz", healthz)
+    add_registration_route(app, services)
     add_metrics_route(app, services)
     return app
 
@@ -99,6 +103,7 @@ async def _slack(app: web.Application) -> AsyncIterator[None]:
         client = build_web_client(services.settings, session=session)
         notifier = SlackNotifier(client, channel=services.settings.channel)
         app[NOTIFIER] = notifier
+        app[REGISTER_NOTIFIER] = notifier
         app[BOLT] = build_bolt_app(services, notifier=notifier, client=client)
         yield
 

@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     slack_api_url: str = Field("https://slack.com/api/", validation_alias=_env("SLACK_API_URL"))
 
     aws_region: str = Field("us-east-1", validation_alias=_env("AWS_DEFAULT_REGION"))
+    # Where POST /marketplace/register sends a registered buyer (a bare page without it).
+    registration_redirect: str | None = Field(
+        None, validation_alias=_env("METERBOT_REGISTRATION_REDIRECT")
+    )
 
     salesforce_instance_url: str | None = Field(
         None, validation_alias=_env("SALESFORCE_INSTANCE_URL")
@@ -99,6 +103,13 @@ class Settings(BaseSettings):
     def _usage_url(cls, value: str | None) -> str | None:
         if value and value.startswith("s3://") and len(value) <= len("s3://"):
             raise ValueError("expected s3://bucket/prefix/ or a local folder")
+        return value or None
+
+    @field_validator("registration_redirect")
+    @classmethod
+    def _absolute_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("https://", "http://")):
+            raise ValueError("expected an absolute URL (https://example.com/welcome)")
         return value or None
 
     @field_validator("slack_api_url")

@@ -8,7 +8,7 @@ into one line a person can act on. Nothing here logs a request, so no credential
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -58,6 +58,8 @@ class AgreementClient:
         except (ClientError, BotoCoreError) as exc:
             raise _failure("DescribeAgreement", exc) from None
         answer.pop("ResponseMetadata", None)
+        # DescribeAgreement has no lastUpdateTime: terms read now count from now.
+        answer.setdefault("lastUpdateTime", datetime.now(UTC))
         return answer
 
     def _all(self, operation: str, key: str, agreement_id: str) -> list[dict[str, Any]]:

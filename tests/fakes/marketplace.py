@@ -7,7 +7,9 @@ It enforces MARKETPLACE.md: at most 25 records, one model per call (ProductCode 
 LicenseArn) and one product per call, exactly one well-formed quantity per record,
 the 24-hour window and the month-end 06:00 UTC cut-off (whole call refused), identity
 (customer, dimension, hour) per product or licence with quantities compared by value,
-unknown customers, products, dimensions and licences. Faults can be injected: throttling
+unknown customers, products, dimensions and licences. ResolveCustomer turns a
+registration token (`issue_token`) into the buyer's ids, refusing unknown and expired
+tokens as AWS does. Faults can be injected: throttling
 above N calls a second, 500s, UnprocessedRecords, latency, and dropping the connection
 after processing (a crash between the call and the ledger update).
 
@@ -43,6 +45,7 @@ LICENSE_ARN = re.compile(
     r"[A-Za-z0-9_/.-]{0,63}:[A-Za-z0-9][A-Za-z0-9:_/+=,@.-]{0,1023}$"
 )
 TARGET = "AWSMPMeteringService.BatchMeterUsage"
+RESOLVE = "AWSMPMeteringService.ResolveCustomer"
 MAX_RECORDS = 25
 MAX_BODY = 1_000_000
 
@@ -84,6 +87,7 @@ class MarketplaceStandIn:
         self.requests: list[dict[str, Any]] = []  # every request body, in arrival order
         self._products: dict[str, _Product] = {}
         self._licenses: dict[str, tuple[str, str]] = {}  # arn -> (product code, account id)
+        self._tokens: dict[str, tuple[dict[str, Any], datetime]] = {}  # -> (answer, expiry)
         self._identity: dict[tuple[str, str, str, datetime], Billed] = {}
         self._window: deque[float] = deque()
         self._internal_errors = 0
@@ -103,6 +107,27 @@ class MarketplaceStandIn:
 
     def add_license(self, code: str, license_arn: str, aws_account_id: str) -> None:
         self._licenses[license_arn] = (code, aws_account_id)
+
+    def issue_token(
+        self,
+        token: str,
+        *,
+        product_code: str,
+        customer_identifier: str,
+        aws_account_id: str,
+        license_arn: str,
+        agreement_id: str,
+        valid_for: timedelta = timedelta(hours=1),
+    ) -> None:
+        """A registration token, as AWS posts it to the fulfillment URL on a purchase."""
+        answer = {
+            "CustomerIdentifier": customer_identifier,
+            "ProductCode": product_code,
+            "CustomerAWSAccountId": aws_account_id,
+            "LicenseArn": license_arn,
+            "Metadata": {"AgreementId": agreement_id},
+        }
+        self._tokens[token] = (answer, self.clock() + valid_for)
 
     # -- faults ----------------------------------------------------------------------
     def fail_next(self, calls: int = 1) -> None:
@@ -213,6 +238,8 @@ class MarketplaceStandIn:
                 raise AwsError("InternalServiceErrorException", "internal error", 500)
         if self.latency:
             time.sleep(self.latency)
+        if target == RESOLVE:
+            return 200, self._resolve_customer(json.loads(body)), False
         if target != TARGET:
             raise AwsError("UnknownOperationException", f"unknown target {target}")
         if len(body) >= MAX_BODY:
@@ -224,6 +251,17 @@ class MarketplaceStandIn:
             drop = fault == "drop" or (fault is None and self._drops > 0)
             self._drops -= 1 if drop and fault is None else 0
         return 200, answer, drop
+
+    def _resolve_customer(self, request: dict[str, Any]) -> dict[str, Any]:
+        token = request.get("RegistrationToken")
+        if not isinstance(token, str) or not token:
+            raise AwsError("ValidationException", "RegistrationToken is required")
+        if token not in self._tokens:
+            raise AwsError("InvalidTokenException", "Registration token is invalid")
+        answer, expires = self._tokens[token]
+        if self.clock() >= expires:
+            raise AwsError("ExpiredTokenException", "Registration token has expired")
+        return answer
 
     def _counted_fault(self) -> str | None:
         """The fault the quota and the fail_next count call for."""
