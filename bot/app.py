@@ -25,6 +25,10 @@ AWS_CONFIG = Config(
     read_timeout=30,
     retries={"max_attempts": 5, "mode": "adaptive"},
 )
+# Long polls wait up to 20 s for a message: the read timeout must outlast them.
+SQS_CONFIG = Config(
+    connect_timeout=5, read_timeout=40, retries={"max_attempts": 5, "mode": "adaptive"}
+)
 # The metering client retries, rate-limits and counts throttles itself
 # (core.marketplace.client); botocore retrying underneath would multiply attempts.
 METERING_CONFIG = Config(connect_timeout=5, read_timeout=30, retries={"total_max_attempts": 1})
@@ -73,6 +77,11 @@ class Services:
 
         The service lives in us-east-1 only, whatever region the rest uses."""
         return boto3.client("marketplace-agreement", region_name="us-east-1", config=AWS_CONFIG)
+
+    @cached_property
+    def sqs(self) -> Any:
+        """The SQS client for the events queue (AWS_ENDPOINT_URL_SQS honoured)."""
+        return boto3.client("sqs", region_name=self.settings.aws_region, config=SQS_CONFIG)
 
     @cached_property
     def registration(self) -> Any:

@@ -21,6 +21,7 @@ from slack_bolt.async_app import AsyncApp
 from sqlalchemy import text
 
 from bot.app import Services
+from bot.events import events_consumer
 from bot.metrics import add_metrics_route
 from bot.notifier import SlackNotifier
 from bot.register import NOTIFIER as REGISTER_NOTIFIER
@@ -45,6 +46,7 @@ def build_web_app(services: Services, *, scheduler: bool) -> web.Application:
     app.cleanup_ctx.append(_slack)
     if scheduler:
         app.cleanup_ctx.append(_scheduler)
+    app.cleanup_ctx.append(_events)
     if services.settings.slack_signing_secret:
         # Without a secret (Socket Mode) nothing could verify a request: no HTTP events.
         app.router.add_post("/slack/events", slack_events)
@@ -105,6 +107,12 @@ async def _slack(app: web.Application) -> AsyncIterator[None]:
         app[NOTIFIER] = notifier
         app[REGISTER_NOTIFIER] = notifier
         app[BOLT] = build_bolt_app(services, notifier=notifier, client=client)
+        yield
+
+
+async def _events(app: web.Application) -> AsyncIterator[None]:
+    """Lifecycle events from METERBOT_EVENTS_QUEUE_URL, when set, for the app's lifetime."""
+    async with events_consumer(app[SERVICES], app[NOTIFIER]):
         yield
 
 

@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     slack_api_url: str = Field("https://slack.com/api/", validation_alias=_env("SLACK_API_URL"))
 
     aws_region: str = Field("us-east-1", validation_alias=_env("AWS_DEFAULT_REGION"))
+    # The SQS queue an EventBridge rule on aws.agreement-marketplace delivers to.
+    events_queue_url: str | None = Field(None, validation_alias=_env("METERBOT_EVENTS_QUEUE_URL"))
     # Where POST /marketplace/register sends a registered buyer (a bare page without it).
     registration_redirect: str | None = Field(
         None, validation_alias=_env("METERBOT_REGISTRATION_REDIRECT")

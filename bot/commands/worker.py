@@ -15,6 +15,7 @@ from typing import Any
 import aiohttp
 
 from bot.app import Services
+from bot.events import events_consumer
 from core.notifier import LogNotifier, Notifier
 from scheduler.runner import running_scheduler
 
@@ -26,7 +27,8 @@ def register(verbs: Any) -> None:
         "worker",
         help="run the scheduled jobs only (no HTTP) until stopped",
         description="Ingestion, Salesforce sync, submission, alerts, digests and invoices on "
-        "their schedules (docs/operations.md). Stops cleanly on SIGTERM or SIGINT.",
+        "their schedules (docs/operations.md), and the lifecycle events queue when "
+        "METERBOT_EVENTS_QUEUE_URL is set. Stops cleanly on SIGTERM or SIGINT.",
     )
     # A long-running process: its log is the operator's record, tracebacks and all.
     parser.set_defaults(run=run, logs_tracebacks=True)
@@ -45,7 +47,7 @@ async def _work(services: Services) -> None:
         loop.add_signal_handler(sig, stop.set)
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
         notifier = _notifier(services, session)
-        async with running_scheduler(services, notifier):
+        async with running_scheduler(services, notifier), events_consumer(services, notifier):
             log.info("worker running; SIGTERM or SIGINT stops it")
             await stop.wait()
     log.info("worker stopped")

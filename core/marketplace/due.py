@@ -14,6 +14,7 @@ inside Marketplace's window; nothing older is swept in.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -91,10 +92,18 @@ def build_due(
     settle: timedelta = SETTLE,
     lookback: timedelta = LOOKBACK,
     source: str = "scheduled",
+    customer_ids: Collection[int] | None = None,
+    through: datetime | None = None,
 ) -> DueReport:
-    """Add the ledger rows that are due at `now` (flushed; the caller commits)."""
+    """Add the ledger rows that are due at `now` (flushed; the caller commits).
+
+    A final flush (a licence ending) names its customers and `through`: periods ending
+    by then are due at once, the current hour included, without waiting for it to close.
+    """
     take_turns(session)
-    return _DuePass(session, now, heartbeat, settle, lookback, source).run()
+    due = _DuePass(session, now, heartbeat, settle, lookback, source)
+    due.customer_ids, due.through = customer_ids, through
+    return due.run()
 
 
 # Any fixed number: the key of the lock that due-record passes take turns on.
@@ -131,6 +140,8 @@ class _DuePass:
         self.report = DueReport()
         self.fresh: dict[tuple[int, int], list[_Fresh]] = {}
         self.rows: list[dict[str, object]] = []  # new ledger rows, inserted in bulk
+        self.customer_ids: Collection[int] | None = None  # None: every customer
+        self.through: datetime | None = None  # a final flush: periods ending by then are due
 
     def run(self) -> DueReport:
         pairs = self._pairs()
@@ -138,9 +149,8 @@ class _DuePass:
             return self.report
         dimensions = {p.dimension.id or 0: p.dimension for p in pairs}
         since = min([self.lookback_start] + [p.state.next_period for p in pairs])
-        self.values = hourly_values(
-            self.session, dimensions=dimensions, since=since, until=hour_floor(self.now)
-        )
+        until = max(hour_floor(self.now), self.through or hour_floor(self.now))
+        self.values = hourly_values(self.session, dimensions=dimensions, since=since, until=until)
         self.accounted: dict[Key, MeteredUsage | _Fresh] = dict(
             accounted(self.session, dimension_ids=list(dimensions), since=since)
         )
@@ -188,6 +198,8 @@ class _DuePass:
         states = {
             (s.customer_id, s.dimension_id): s for s in self.session.exec(select(MeteringState))
         }
+        if self.customer_ids is not None:
+            customers = [c for c in customers if c.id in self.customer_ids]
         pairs = []
         for customer in customers:
             for dimension in by_product.get(customer.product_id or 0, []):
@@ -277,7 +289,9 @@ class _DuePass:
     # -- due periods ---------------------------------------------------------------------
     def _due_periods(self, pair: _Pair) -> None:
         period = period_of(pair.dimension, pair.state.next_period)
-        while period.end + self.settle <= self.now:
+        while period.end + self.settle <= self.now or (
+            self.through is not None and period.end <= self.through
+        ):
             units = self._period_units(pair, period)
             billable = self._account(pair, period, units)
             self._record(pair, stamp_hour(pair.dimension, period), pair.state.carry + billable)
