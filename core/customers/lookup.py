@@ -6,6 +6,8 @@ import difflib
 from collections.abc import Iterable
 from datetime import datetime
 
+from sqlalchemy import ColumnElement
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, or_, select
 
 from core.errors import Ambiguous, NotFound
@@ -98,6 +100,19 @@ def in_force_where(at: datetime | Period) -> list[object]:
     )
     after = at.start if isinstance(at, Period) else at
     return [begun, or_(col(Contract.ends_at).is_(None), col(Contract.ends_at) > after)]
+
+
+def not_outranked_where(at: datetime) -> ColumnElement[bool]:
+    """SQL: not a plans-file contract that an AWS agreement in force at `at` stands over,
+    so a list of contracts shows each customer's one in force (`contract_rank`)."""
+    aws = aliased(Contract)
+    outranking = select(aws.id).where(
+        aws.customer_id == Contract.customer_id,
+        col(aws.agreement_id).is_not(None),
+        col(aws.starts_at) <= at,
+        or_(col(aws.ends_at).is_(None), col(aws.ends_at) > at),
+    )
+    return or_(col(Contract.agreement_id).is_not(None), ~outranking.exists())
 
 
 def in_force(contract: Contract, at: datetime | Period) -> bool:

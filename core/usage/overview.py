@@ -14,7 +14,8 @@ from decimal import Decimal
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from core.customers.lookup import in_force_where
+from core.agreements.overview import contract_source, differences
+from core.customers.lookup import in_force_where, not_outranked_where
 from core.errors import Ambiguous, NotFound
 from core.models import (
     Contract,
@@ -50,6 +51,8 @@ class ContractRow:
     plan: str
     kind: str
     usage: list[DimensionUsage]
+    source: str = "plans file"  # or "AWS agreement agmt-..."
+    differences: tuple[str, ...] = ()  # where AWS's terms and the plans file disagree
 
 
 @dataclass(frozen=True)
@@ -97,7 +100,8 @@ def contracts_page(
         select(Contract, Customer, Plan)
         .join(Customer, col(Customer.id) == Contract.customer_id)
         .join(Plan, col(Plan.id) == Contract.plan_id)
-        .where(Plan.product_id == product.id, *in_force_where(now))  # type: ignore[arg-type]
+        .where(Plan.product_id == product.id, not_outranked_where(now))
+        .where(*in_force_where(now))  # type: ignore[arg-type]
     )
     total = session.exec(select(func.count()).select_from(base.subquery())).one()
     page = max(0, min(page, max(0, (total - 1) // per_page)))
@@ -122,7 +126,8 @@ def contract_choices(
         select(Contract.id, Customer.name, Plan.name)
         .join(Customer, col(Customer.id) == Contract.customer_id)
         .join(Plan, col(Plan.id) == Contract.plan_id)
-        .where(Plan.product_id == product_id, *in_force_where(now))  # type: ignore[arg-type]
+        .where(Plan.product_id == product_id, not_outranked_where(now))
+        .where(*in_force_where(now))  # type: ignore[arg-type]
     )
     if query.strip():
         statement = statement.where(col(Customer.name).ilike(f"%{query.strip()}%"))
@@ -162,7 +167,16 @@ def _row(
         allowance = ent.quantity if ent and contract.kind == ContractKind.CONTRACT else None
         overage = max(ZERO, used - (allowance or ZERO))
         usage.append(DimensionUsage(dim.id, dim.name, dim.unit, used, allowance, overage))
-    return ContractRow(contract.id, customer.id, customer.name, plan.name, contract.kind, usage)
+    return ContractRow(
+        contract.id,
+        customer.id,
+        customer.name,
+        plan.name,
+        contract.kind,
+        usage,
+        contract_source(contract),
+        tuple(differences(session, contract, now=now)),
+    )
 
 
 def _entitlements(session: Session, contract_ids: list[int]) -> dict[tuple[int, int], Entitlement]:

@@ -12,6 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.deps import SlackDeps
 from bot.slack.views.home import TopCustomer, home_view
+from core.agreements.overview import ending_soon
 from core.billing.top_customers import top_customers
 from core.reports.status import collect_status
 
@@ -22,18 +23,19 @@ async def publish_home(client: AsyncWebClient, deps: SlackDeps, user_id: str) ->
     now = deps.now()
     month = now.strftime("%B %Y")
     status = await deps.read(lambda session: collect_status(session, now=now))
+    ending = await deps.read(lambda session: ending_soon(session, now=now))
     admin = deps.is_admin(user_id)
     cached = deps.cache.get(f"top:{month}")
     if cached and time.monotonic() - cached[0] < CACHE_SECONDS:
-        view = home_view(status, cached[1], month=month, is_admin=admin)
+        view = home_view(status, cached[1], month=month, is_admin=admin, ending=ending)
         await client.views_publish(user_id=user_id, view=view)
         return
     await client.views_publish(
-        user_id=user_id, view=home_view(status, None, month=month, is_admin=admin)
+        user_id=user_id, view=home_view(status, None, month=month, is_admin=admin, ending=ending)
     )
     ranked = await deps.read(lambda session: top_customers(session, now=now))
     top = [TopCustomer(r.name, r.total, r.currency) for r in ranked]
     deps.cache[f"top:{month}"] = (time.monotonic(), top)
     await client.views_publish(
-        user_id=user_id, view=home_view(status, top, month=month, is_admin=admin)
+        user_id=user_id, view=home_view(status, top, month=month, is_admin=admin, ending=ending)
     )

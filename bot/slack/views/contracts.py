@@ -33,9 +33,10 @@ def contracts_blocks(page: ContractsPage) -> list[Block]:
 
 
 def _contract(row: ContractRow) -> Block:
-    lines = [f"*{esc(row.customer)}*  ·  {esc(row.plan)} ({row.kind})"]
+    lines = [f"*{esc(row.customer)}*  ·  {esc(row.plan)} ({row.kind}), from {esc(row.source)}"]
     lines += [_usage_line(u) for u in row.usage]
-    return section("\n".join(lines))
+    lines += [f":warning: differs from the plans file: {esc(d)}" for d in row.differences]
+    return section("\n".join(lines)[:3000])
 
 
 def _usage_line(usage: DimensionUsage) -> str:

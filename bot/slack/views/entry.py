@@ -93,6 +93,7 @@ class ConfirmRow:
     quantity: Decimal
     estimate: Decimal | None  # None when the estimate was not available in time
     currency: str = "USD"
+    priced_by: str = ""  # "AWS price" when AWS's rate card priced the estimate
 
 
 def confirm_view(rows: Sequence[ConfirmRow], entries: Sequence[Entry]) -> dict[str, object]:
@@ -100,6 +101,7 @@ def confirm_view(rows: Sequence[ConfirmRow], entries: Sequence[Entry]) -> dict[s
     lines = [
         f"• *{esc(r.customer)}*: {esc(r.dimension)} {qty(r.quantity)} {esc(r.unit)}"
         f"  →  {money(r.estimate, r.currency) if r.estimate is not None else 'estimate n/a'}"
+        f"{f' ({r.priced_by})' if r.priced_by and r.estimate is not None else ''}"
         for r in rows
     ]
     known = [r.estimate for r in rows if r.estimate is not None]
@@ -109,8 +111,9 @@ def confirm_view(rows: Sequence[ConfirmRow], entries: Sequence[Entry]) -> dict[s
         *_line_sections(lines),
         section(f"*Estimated extra charge this month: {total}*"),
         context(
-            "Estimates use the customer's plan and usage so far; AWS bills the final "
-            "amount. Records sent cannot be changed afterwards."
+            "Estimates use AWS's rate card where the customer's AWS agreement has one, "
+            "else the plan, and usage so far; AWS bills the final amount. Records sent "
+            "cannot be changed afterwards."
         ),
     ]
     meta = json.dumps([[e.customer_id, e.dimension_id, str(e.quantity)] for e in entries])

@@ -19,6 +19,7 @@ from sqlmodel import Session
 from bot.slack import ids
 from bot.slack.deps import SlackDeps, deps_of, refusal
 from bot.slack.views.entry import ConfirmRow, confirm_view
+from core.agreements.overview import aws_estimate
 from core.billing.invoices import estimate_charge
 from core.customers.lookup import contract_at
 from core.errors import MeterbotError
@@ -92,11 +93,25 @@ def _row(session: Session, entry: Entry, now: datetime, *, estimate: bool) -> Co
     customer = session.get(Customer, entry.customer_id)
     dim = session.get(Dimension, entry.dimension_id)
     assert customer is not None and dim is not None  # checked by check_entries
+    aws = _aws_estimate(session, entry, now) if estimate else None
+    if aws is not None:
+        return ConfirmRow(customer.name, dim.name, dim.unit, entry.quantity, *aws, "AWS price")
     charge = _estimate(session, entry, now) if estimate else None
     contract = contract_at(session, customer_id=entry.customer_id, at=now)
     plan = session.get(Plan, contract.plan_id) if contract else None
     currency = plan.currency if plan else "USD"
     return ConfirmRow(customer.name, dim.name, dim.unit, entry.quantity, charge, currency)
+
+
+def _aws_estimate(session: Session, entry: Entry, now: datetime) -> tuple[Decimal, str] | None:
+    """AWS's rate card prices the estimate when the customer's AWS agreement has one."""
+    return aws_estimate(
+        session,
+        customer_id=entry.customer_id,
+        dimension_id=entry.dimension_id,
+        quantity=entry.quantity,
+        at=now,
+    )
 
 
 def _estimate(session: Session, entry: Entry, now: datetime) -> Decimal | None:
