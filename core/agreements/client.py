@@ -74,7 +74,8 @@ class AgreementClient:
 
 
 def _failure(operation: str, exc: Exception) -> ExternalServiceError:
-    operation = "".join(part.title() for part in operation.split("_"))  # AWS's own name
+    if "_" in operation:  # boto3's method name: say AWS's operation name
+        operation = "".join(part.title() for part in operation.split("_"))
     if isinstance(exc, ClientError):
         code = exc.response.get("Error", {}).get("Code", "error")
         fix = FIXES.get(code, exc.response.get("Error", {}).get("Message", ""))

@@ -104,12 +104,12 @@ def _link(session: Session, buyer: Buyer, *, now: datetime) -> tuple[Customer, b
     ).first()
     name = f"AWS account {buyer.aws_account_id or buyer.customer_identifier}"
     customer = found or Customer(name=name)
+    if buyer.license_arn:  # before the CustomerIdentifier: a new buyer is metered by licence now
+        use_licence(customer, buyer.license_arn, now=now)
     customer.customer_identifier = buyer.customer_identifier
     customer.aws_account_id = buyer.aws_account_id or customer.aws_account_id
     customer.product_id = customer.product_id or (product.id if product else None)
     customer.active, customer.updated_at = True, now
-    if buyer.license_arn:
-        use_licence(customer, buyer.license_arn, now=now)
     session.add(customer)
     session.flush()
     return customer, found is None

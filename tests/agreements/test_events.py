@@ -53,7 +53,9 @@ def queue(moto_server: str, request: pytest.FixtureRequest) -> EventQueue:
     return EventQueue(sqs, url, wait_seconds=0)
 
 
-def deliver(queue: EventQueue, event_id: str, detail_type: str, at: datetime) -> None:
+def deliver(
+    queue: EventQueue, event_id: str, detail_type: str, at: datetime, agreement: str = "agmt-acme"
+) -> None:
     """What the EventBridge rule puts on the queue (the event as the message body)."""
     event = {
         "version": "0",
@@ -63,9 +65,9 @@ def deliver(queue: EventQueue, event_id: str, detail_type: str, at: datetime) ->
         "account": "999988887777",
         "time": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "region": "us-east-1",
-        "resources": ["arn:aws:aws-marketplace::aws:agreement:agmt-acme"],
+        "resources": [f"arn:aws:aws-marketplace::aws:agreement:{agreement}"],
         "detail": {
-            "agreement": {"id": "agmt-acme"},
+            "agreement": {"id": agreement},
             "license": {"arn": ARN},
             "acceptor": {"accountId": ACCOUNT},
             "product": {"id": "prod-dataplatform", "code": "8ahzwg4fkpyfh5sbpoew8tkkv"},
