@@ -16,8 +16,8 @@ from decimal import Decimal
 
 from sqlmodel import Session, col, select
 
+from core import formatting
 from core.agreements.terms import AgreementTerms
-from core.formatting import quantity as quantity_text
 from core.models import (
     Contract,
     ContractRate,
@@ -183,7 +183,8 @@ def build_version(
         if stated is not None and stated.quantity != quantity:
             differences.append(
                 f"{dimension.key}: AWS agreement {terms.agreement_id} entitles "
-                f"{quantity_text(quantity)}, the plans file {quantity_text(stated.quantity)}; "
+                f"{formatting.quantity(quantity)}, the plans file "
+                f"{formatting.quantity(stated.quantity)}; "
                 "AWS's applies"
             )
     for dimension_id, stated in plans.items():

@@ -12,8 +12,7 @@ from sqlmodel import Session, col, select
 from core.agreements.contracts import plans_contract
 from core.customers.lookup import contract_at
 from core.errors import NotFound
-from core.formatting import quantity as quantity_text
-from core.formatting import round_money
+from core.formatting import price, quantity, round_money
 from core.models import (
     Contract,
     ContractKind,
@@ -65,8 +64,8 @@ def _entitlement_differences(
     mine = _entitled(session, aws)
     theirs = _entitled(session, plans)
     return [
-        f"{names.get(dim, dim)}: AWS entitles {quantity_text(qty)}, the plans file "
-        f"{quantity_text(theirs[dim])}"
+        f"{names.get(dim, dim)}: AWS entitles {quantity(qty)}, the plans file "
+        f"{quantity(theirs[dim])}"
         for dim, qty in sorted(mine.items())
         if dim in theirs and theirs[dim] != qty
     ]
@@ -83,12 +82,12 @@ def _price_differences(
     prices = prices_of(session, version_id=version.id)
     found = []
     for rate in session.exec(select(ContractRate).where(ContractRate.contract_id == aws.id)):
-        price = prices.get(rate.dimension_id)
-        if price is not None and (price.unit_price != rate.price or price.tiers):
-            theirs = "tiered" if price.tiers else quantity_text(price.unit_price)
+        planned = prices.get(rate.dimension_id)
+        if planned is not None and (planned.unit_price != rate.price or planned.tiers):
+            theirs = "tiered" if planned.tiers else price(planned.unit_price)
             found.append(
                 f"{names.get(rate.dimension_id, rate.dimension_id)}: AWS price "
-                f"{quantity_text(rate.price)} {rate.currency}, the plans file {theirs}"
+                f"{price(rate.price)} {rate.currency}, the plans file {theirs}"
             )
     return found
 
