@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from core.errors import InvalidInput
 
 HOUR = timedelta(hours=1)
+_SHOWN_HOURS = 6  # hours a list names before it says how many more
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 # Years meterbot can put a period in (the month after 9998-12 must exist too).
 _YEARS = range(1970, 9999)
@@ -107,3 +109,14 @@ def month_label(period: Period) -> str:
 def hours(period: Period) -> list[datetime]:
     """Every hour start in the period, in order."""
     return [period.start + i * HOUR for i in range(period.hours)]
+
+
+def hour_list(moments: Iterable[datetime]) -> str:
+    """`2026-12-02 01:00Z, 02:00Z, 03:00Z` (a date only where it changes), cut after a few."""
+    ordered = sorted(moments)
+    parts, day = [], None
+    for hour in ordered[:_SHOWN_HOURS]:
+        parts.append(f"{hour:%H:00}Z" if hour.date() == day else f"{hour:%Y-%m-%d %H:00}Z")
+        day = hour.date()
+    more = len(ordered) - _SHOWN_HOURS
+    return ", ".join(parts) + (f" and {more} more hours" if more > 0 else "")

@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     plans_file: str | None = Field(None, validation_alias=_env("METERBOT_PLANS_FILE"))
     # AWS recommends an hourly zero record for subscribed customers with no usage.
     heartbeat: bool = Field(True, validation_alias=_env("METERBOT_HEARTBEAT"))
+    # Usage older than Marketplace takes: carried into the next open hour, or reported only.
+    late_usage: Literal["carry", "report"] = Field(
+        "carry", validation_alias=_env("METERBOT_LATE_USAGE")
+    )
 
     slack_bot_token: SecretStr | None = Field(None, validation_alias=_env("SLACK_BOT_TOKEN"))
     slack_signing_secret: SecretStr | None = Field(

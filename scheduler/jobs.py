@@ -81,7 +81,13 @@ class Jobs:
         # The client is built in the thread too: boto3 looks up credentials as it builds one.
         source = await asyncio.to_thread(lambda: self.open_source(url, s3_client=self.services.s3))
         report = await asyncio.to_thread(
-            self.ingest_pass, self.services.engine, source=source, now=now, worker=self.replica
+            lambda: self.ingest_pass(
+                self.services.engine,
+                source=source,
+                now=now,
+                worker=self.replica,
+                late_usage=self.services.settings.late_usage,
+            )
         )
         for message in ingest_notices(report):
             await self.post(message)
@@ -132,6 +138,7 @@ class Jobs:
                 dry_run=self.services.settings.dry_run,
                 actor="scheduled",
                 heartbeat=heartbeat,
+                late_usage=self.services.settings.late_usage,
             )
         )
         for message in submit_notices(report):

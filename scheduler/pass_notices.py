@@ -18,7 +18,8 @@ from core.notifier import Message
 
 def ingest_notices(report: IngestReport) -> list[Message]:
     """The pass's report when anything in it needs a look; a clean pass stays quiet."""
-    return [report.message()] if report.failed or report.rejected or report.reuploaded else []
+    needs_a_look = report.failed or report.rejected or report.reuploaded or report.late
+    return [report.message()] if needs_a_look else []
 
 
 def submit_notices(report: SubmitReport) -> list[Message]:

@@ -61,6 +61,7 @@ def run(args: argparse.Namespace, services: Services) -> int:
             worker=args.worker or f"{socket.gethostname()}:{os.getpid()}",
             progress=progress,
             max_age=timedelta(days=args.max_age_days),
+            late_usage=services.settings.late_usage,
         )
     alerts = alert_notices(services.engine, now)
     summary = "\n".join([report.as_text(), *(alert.as_text() for alert in alerts)])

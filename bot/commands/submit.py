@@ -34,6 +34,7 @@ def run(args: argparse.Namespace, services: Services) -> int:
         client=client,
         now=datetime.now(UTC),
         heartbeat=services.settings.heartbeat,
+        late_usage=services.settings.late_usage,
     )
     attention = None
     if report.problems and not report.dry_run:

@@ -20,6 +20,7 @@ from sqlmodel import Session
 
 from core.db import session_scope
 from core.ingest.claims import Claim, mark_done
+from core.ingest.late import note_late
 from core.ingest.objects import ObjectResult
 from core.ingest.read.aggregate import ROLLUP_KEY, UNMATCHED_KEY, combine
 from core.ingest.rollup_writer import write_rollups, write_unmatched
@@ -64,7 +65,9 @@ def _commit_together(
         # after the other would (the record read last wins).
         results = [result for _, result in batch]
         write_unmatched(session, _merged([r.unmatched for r in results], UNMATCHED_KEY))
-        write_rollups(session, _merged([r.rollups for r in results], ROLLUP_KEY))
+        rollups = _merged([r.rollups for r in results], ROLLUP_KEY)
+        write_rollups(session, rollups)
+        note_late(session, rollups, now=now)  # in the same transaction: never counted unsaid
         _quarantine(session, batch, now)
     return True
 

@@ -45,6 +45,7 @@ def ingest_pass(
     lease: timedelta = DEFAULT_LEASE,
     chunk_bytes: int = CHUNK_BYTES,
     quarantine_cap: int = QUARANTINE_CAP,
+    late_usage: str = "carry",
 ) -> IngestReport:
     """Ingest every new object of `source`; what happened, for people to read."""
     started = time.monotonic()
@@ -56,6 +57,9 @@ def ingest_pass(
     report.full_listing = bool(getattr(source, "full_listing", False))
     settings = PassSettings(worker, lease, chunk_bytes, quarantine_cap, progress)
     PassRunner(engine, source, context, report, settings).run(refs)
+    if report.late:
+        with session_scope(engine) as session:
+            report.late_lines = report.late.lines(session, mode=late_usage)
     report.seconds = time.monotonic() - started
     return report
 

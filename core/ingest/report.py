@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from core.ingest.late import LateFound
 from core.ingest.read.validate import REASONS
 from core.notifier import Message, Severity
 
@@ -28,12 +29,14 @@ class IngestReport:
     rejected_objects: Counter[str] = field(default_factory=Counter)  # key -> lines quarantined
     failed: list[tuple[str, str]] = field(default_factory=list)  # (key, error)
     reuploaded: list[str] = field(default_factory=list)
+    late: LateFound = field(default_factory=LateFound)
+    late_lines: list[str] = field(default_factory=list)  # named by the pass at its end
 
     @property
     def severity(self) -> Severity:
         if self.failed:
             return Severity.ERROR
-        if self.rejected or self.unmatched or self.reuploaded:
+        if self.rejected or self.unmatched or self.reuploaded or self.late:
             return Severity.WARNING
         return Severity.SUCCESS
 
@@ -53,6 +56,8 @@ class IngestReport:
             ("Rejected", f"{self.rejected:,}"),
             ("Unmatched", f"{self.unmatched:,}"),
         ]
+        if self.late:
+            facts.append(("Late usage", f"{self.late.hours:,} hours Marketplace no longer takes"))
         if self.failed:
             facts.append(("Failed objects", f"{len(self.failed):,} (retried next pass)"))
         return Message(
@@ -78,6 +83,9 @@ class IngestReport:
             lines.append(f"unmatched usage id {usage_id}: {count:,} records (kept until mapped)")
         lines += [f"failed {key}: {error}" for key, error in self.failed[:_SHOWN]]
         lines += [f"re-uploaded, not counted again: {key}" for key in self.reuploaded[:_SHOWN]]
+        lines += self.late_lines[:_SHOWN]
+        if len(self.late_lines) > _SHOWN:
+            lines.append(f"... and late usage of {len(self.late_lines) - _SHOWN} more pairs")
         if self.resolved:
             lines.append(f"{self.resolved:,} earlier unmatched records moved to their customers")
         if self.in_progress:

@@ -219,6 +219,7 @@ class PassRunner:
         report.unmatched += result.unmatched_records
         report.reasons.update(result.reasons)
         report.unmatched_ids.update(result.unmatched_ids)
+        report.late.add(result.rollups, self.context.now)
 
 
 def _room(reading: deque[tuple[Claim, Future[ObjectResult]]]) -> bool:

@@ -24,6 +24,7 @@ from sqlmodel import Session, col, or_, select
 
 from core import formatting
 from core.marketplace.entitlements import Contracts, billable_change
+from core.marketplace.late import CARRY, carried_unsent, describe, found_late, place
 from core.marketplace.quantities import split
 from core.marketplace.usage import (
     Key,
@@ -34,10 +35,10 @@ from core.marketplace.usage import (
     stamp_hour,
 )
 from core.marketplace.window import earliest_open_hour, latest_open_hour
-from core.models import Customer, Dimension, LedgerStatus, MeteringRecord
+from core.models import Customer, Dimension, LateOutcome, LateUsage, LedgerStatus, MeteringRecord
 from core.models import RatingPeriod as Rating
 from core.models.ledger import MeteredUsage, MeteringState
-from core.periods import HOUR, Period, hour_floor
+from core.periods import HOUR, Period, hour_floor, month_floor, next_month
 
 SETTLE = timedelta(minutes=5)  # ingestion runs every minute: let the hour's last files land
 LOOKBACK = timedelta(hours=48)  # how far back late usage is looked for on each pass
@@ -71,6 +72,9 @@ class _Pair:
     state: MeteringState
     late: bool = False  # late usage found this pass, not yet on a record
     new: bool = False  # first seen this pass: heartbeats start with the latest hour
+    carried_hours: set[datetime] = field(default_factory=set)  # whose usage rides the carry
+    late_rows: list[LateUsage] = field(default_factory=list)  # carried, not yet on a record
+    accounted_late: list[LateUsage] = field(default_factory=list)  # this pass, for the report
 
     @property
     def key(self) -> tuple[int, int]:
@@ -94,6 +98,7 @@ def build_due(
     source: str = "scheduled",
     customer_ids: Collection[int] | None = None,
     through: datetime | None = None,
+    late_usage: str = CARRY,
 ) -> DueReport:
     """Add the ledger rows that are due at `now` (flushed; the caller commits).
 
@@ -101,7 +106,7 @@ def build_due(
     by then are due at once, the current hour included, without waiting for it to close.
     """
     take_turns(session)
-    due = _DuePass(session, now, heartbeat, settle, lookback, source)
+    due = _DuePass(session, now, heartbeat, settle, lookback, source, late_usage)
     due.customer_ids, due.through = customer_ids, through
     return due.run()
 
@@ -131,9 +136,10 @@ class _DuePass:
         settle: timedelta,
         lookback: timedelta,
         source: str,
+        late_usage: str,
     ) -> None:
         self.session, self.now, self.heartbeat = session, now, heartbeat
-        self.settle, self.source = settle, source
+        self.settle, self.source, self.late_usage = settle, source, late_usage
         self.earliest = earliest_open_hour(now)
         self.lookback_start = hour_floor(now - lookback)
         self.contracts = Contracts(session)
@@ -149,12 +155,18 @@ class _DuePass:
             return self.report
         dimensions = {p.dimension.id or 0: p.dimension for p in pairs}
         since = min([self.lookback_start] + [p.state.next_period for p in pairs])
+        self.since = since
         until = max(hour_floor(self.now), self.through or hour_floor(self.now))
         self.values = hourly_values(self.session, dimensions=dimensions, since=since, until=until)
         self.accounted: dict[Key, MeteredUsage | _Fresh] = dict(
             accounted(self.session, dimension_ids=list(dimensions), since=since)
         )
         self.taken = self._taken_hours(list(dimensions))
+        by_key = {p.key: p for p in pairs}
+        for key, rows in carried_unsent(self.session).items():
+            if key in by_key:
+                by_key[key].late_rows += rows
+        self._found_late(by_key)
         self._late_hourly({p.key: p for p in pairs if p.hourly})
         for pair in pairs:
             if not pair.hourly:
@@ -163,6 +175,9 @@ class _DuePass:
             if pair.late and not pair.hourly:
                 self._flush(pair)
         self._write()
+        for pair in pairs:
+            if pair.accounted_late:
+                self.report.late += describe(pair.customer, pair.dimension, pair.accounted_late)
         return self.report
 
     def _write(self) -> None:
@@ -276,15 +291,94 @@ class _DuePass:
         if change:
             self._account_late(pair, period, change)
 
+    def _found_late(self, pairs: dict[tuple[int, int], _Pair]) -> None:
+        """Hours ingestion noted as late, however old: account what changed in each."""
+        for noted in found_late(self.session):
+            pair = pairs.get((noted.customer_id, noted.dimension_id))
+            self.session.delete(noted)  # its hour is accounted below, or not metered at all
+            if pair is None:
+                continue
+            period = period_of(pair.dimension, noted.hour)
+            if period.start >= pair.state.first_period and period.end > pair.state.next_period:
+                continue  # not accounted yet: the due periods take it as it is
+            known = self._known(pair, period)
+            change = self._period_units(pair, period) - (known.units if known else ZERO)
+            if change:
+                self._account_late(pair, period, change)
+
+    def _known(self, pair: _Pair, period: Period) -> MeteredUsage | _Fresh | None:
+        key = (*pair.key, period.start)
+        if key not in self.accounted:
+            found = self.session.exec(
+                select(MeteredUsage).where(
+                    MeteredUsage.customer_id == pair.key[0],
+                    MeteredUsage.dimension_id == pair.key[1],
+                    MeteredUsage.period_start == period.start,
+                )
+            ).first()
+            if found is not None:
+                self.accounted[key] = found
+        return self.accounted.get(key)
+
     def _account_late(self, pair: _Pair, period: Period, change: Decimal) -> None:
         billable = self._account(pair, period, change)
+        if stamp_hour(pair.dimension, period) < self.earliest:
+            self._closed_hour(pair, period, change, billable)
+            return
         pair.state.carry += billable
         pair.late = pair.late or billable != 0
+        pair.carried_hours.add(period.start)
         where = "the next record" if pair.hourly else "a record in the latest open hour"
         self.report.late.append(
             f"{pair.label(period.start)}: {change:+f} late usage ({billable:+f} billable) "
             f"goes into {where}"
         )
+
+    def _closed_hour(self, pair: _Pair, period: Period, change: Decimal, billable: Decimal) -> None:
+        """Usage for an hour Marketplace no longer takes: carried in its month, or reported."""
+        upcoming = stamp_hour(pair.dimension, period_of(pair.dimension, pair.state.next_period))
+        placement = place(
+            self.late_usage,
+            usage_hour=period.start,
+            next_record=max(upcoming, self.earliest),
+            earliest=self.earliest,
+        )
+        late = LateUsage(
+            customer_id=pair.key[0],
+            dimension_id=pair.key[1],
+            hour=period.start,
+            outcome=placement.outcome,
+            units=change,
+            billable=billable,
+            reason=placement.reason,
+            found_at=self.now,
+            accounted_at=self.now,
+        )
+        self.session.add(late)
+        pair.accounted_late.append(late)
+        if placement.outcome == LateOutcome.REPORTED or not billable:
+            return
+        if placement.own_month:
+            self._in_own_month(pair, late)
+            return
+        pair.state.carry += billable
+        pair.late = True
+        pair.late_rows.append(late)
+
+    def _in_own_month(self, pair: _Pair, late: LateUsage) -> None:
+        """The next record is in a later month: bill it now in a free open hour of its
+        own month (still taking records until 06:00 UTC on the 1st), else report it."""
+        quantity, rest = split(late.billable, whole_units=pair.dimension.whole_units)
+        hour = min(latest_open_hour(self.now), next_month(month_floor(late.hour)) - HOUR)
+        while quantity and hour >= self.earliest:
+            if (*pair.key, hour) not in self.taken:
+                pair.late_rows.append(late)
+                self._add_row(pair, hour, quantity, "late usage of an earlier hour")
+                pair.state.carry += rest
+                return
+            hour -= HOUR
+        late.outcome = LateOutcome.REPORTED
+        late.reason = f"not billed: no open hour of {late.hour:%B %Y} was free for it"
 
     # -- due periods ---------------------------------------------------------------------
     def _due_periods(self, pair: _Pair) -> None:
@@ -300,7 +394,7 @@ class _DuePass:
             period = period_of(pair.dimension, period.end)
 
     def _period_units(self, pair: _Pair, period: Period) -> Decimal:
-        if pair.hourly:
+        if pair.hourly and period.start >= self.since:  # read in bulk for the pass
             return self.values.get((*pair.key, period.start), ZERO)
         return period_value(
             self.session, customer_id=pair.key[0], dimension=pair.dimension, period=period
@@ -357,6 +451,8 @@ class _DuePass:
         if quantity == 0 and not heartbeat:
             return
         note = "includes late usage of earlier hours" if pair.late and quantity else None
+        if pair.late_rows and quantity:
+            note = "includes late usage of hours Marketplace no longer takes"
         self._add_row(pair, hour, quantity, note)
         pair.state.carry = rest
         pair.late = pair.late and not quantity
@@ -374,6 +470,7 @@ class _DuePass:
             hour -= HOUR
 
     def _add_row(self, pair: _Pair, hour: datetime, quantity: Decimal, note: str | None) -> None:
+        carried = self._carried_from(pair, hour) if quantity else None
         self.rows.append(
             {
                 "customer_id": pair.key[0],
@@ -384,9 +481,18 @@ class _DuePass:
                 "source": self.source,
                 "attempts": 0,
                 "note": note,
+                "carried_from": carried,
                 "created_at": self.now,
                 "updated_at": self.now,
             }
         )
         self.taken.add((*pair.key, hour))
         self.report.created += 1
+
+    def _carried_from(self, pair: _Pair, hour: datetime) -> list[str] | None:
+        """The hours whose late usage this record bills (the audit trail), now on it."""
+        for late in pair.late_rows:
+            late.into_hour = hour
+        hours = pair.carried_hours | {late.hour for late in pair.late_rows}
+        pair.carried_hours, pair.late_rows = set(), []
+        return [h.isoformat() for h in sorted(hours)] or None

@@ -84,7 +84,7 @@ class SubmitReport:
 
     def _summary(self) -> str:
         if not self.outcomes:
-            return "nothing was due"
+            return "nothing was due" + ("; late usage found (below)" if self.late else "")
         counts = self.counts
         parts = [f"{n} {status.replace('_', ' ')}" for status, n in sorted(counts.items())]
         if self.unsent:

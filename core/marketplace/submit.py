@@ -41,25 +41,33 @@ def submit_due(
     dry_run: bool = False,
     actor: str = "scheduled",
     heartbeat: bool = True,
+    late_usage: str = "carry",
 ) -> SubmitReport:
-    """Account what is due, then send every sendable row, oldest hours first."""
+    """Account what is due, then send every sendable row, oldest hours first.
+
+    `late_usage` says what becomes of usage older than Marketplace takes: `carry` (into
+    the next open hour of its month) or `report` (not billed, said)."""
     if dry_run or client.dry_run:
-        return _dry_run(engine, now=now, heartbeat=heartbeat, actor=actor)
+        return _dry_run(engine, now=now, heartbeat=heartbeat, actor=actor, late_usage=late_usage)
     report = SubmitReport()
     with session_scope(engine) as session:
         report.moved += [o.describe() for o in screen_stale(session, now=now)]
-        due = build_due(session, now=now, heartbeat=heartbeat, source=actor)
+        due = build_due(session, now=now, heartbeat=heartbeat, source=actor, late_usage=late_usage)
     report.created, report.heartbeats = due.created, due.heartbeats
     report.late, report.moved = due.late, report.moved + due.moved
     return send_rows(engine, client=client, now=now, report=report)
 
 
-def _dry_run(engine: Engine, *, now: datetime, heartbeat: bool, actor: str) -> SubmitReport:
+def _dry_run(
+    engine: Engine, *, now: datetime, heartbeat: bool, actor: str, late_usage: str
+) -> SubmitReport:
     report = SubmitReport(dry_run=True)
     with Session(engine, expire_on_commit=False) as session:
         try:
             report.moved += [o.describe() for o in screen_stale(session, now=now)]
-            due = build_due(session, now=now, heartbeat=heartbeat, source=actor)
+            due = build_due(
+                session, now=now, heartbeat=heartbeat, source=actor, late_usage=late_usage
+            )
             report.created, report.heartbeats = due.created, due.heartbeats
             report.late, report.moved = due.late, report.moved + due.moved
             report.outcomes = _would_send(session, now=now)

@@ -22,7 +22,7 @@ from core.models.customers import (
     MarketplaceModel,
 )
 from core.models.ingest import IngestedObject, QuarantinedLine
-from core.models.ledger import LedgerStatus, MeteringRecord
+from core.models.ledger import LateOutcome, LateUsage, LedgerStatus, MeteringRecord
 from core.models.ops import AuditEvent, Invoice
 from core.models.ops_jobs import AlertRule, AlertState, JobRun  # noqa: F401  (tables)
 from core.models.usage import HourlyRollup, UnmatchedUsage
@@ -44,6 +44,8 @@ __all__ = [
     "HourlyRollup",
     "IngestedObject",
     "Invoice",
+    "LateOutcome",
+    "LateUsage",
     "LedgerStatus",
     "MarketplaceModel",
     "MeteringRecord",

@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from core.models.base import created_field, decimal_field, time_field
@@ -51,6 +51,8 @@ class MeteringRecord(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=2000)
     # Why the row holds what it holds (carried late usage, a moved hour, a manual entry).
     note: str | None = Field(default=None, max_length=500)
+    # The hours (ISO, UTC) whose late usage this row carries: the audit trail of a carry.
+    carried_from: list[str] | None = Field(default=None, sa_column=Column(JSON))
     model: str | None = Field(default=None, max_length=30)
     scope: str | None = Field(default=None, max_length=2048)  # ProductCode or LicenseArn
     customer_ref: str | None = Field(default=None, max_length=255)  # CustomerIdentifier/account
@@ -93,3 +95,28 @@ class MeteredUsage(SQLModel, table=True):
     units: Decimal = decimal_field()
     billable: Decimal = decimal_field()
     updated_at: datetime = created_field()
+
+
+class LateOutcome(StrEnum):
+    FOUND = "found"  # noted by ingestion, not yet accounted by a submission pass
+    CARRIED = "carried"  # billed in a later open hour of the same month
+    REPORTED = "reported"  # not billed: METERBOT_LATE_USAGE=report, or its month is closed
+
+
+class LateUsage(SQLModel, table=True):
+    """Usage that arrived for an hour Marketplace no longer takes, and what became of it.
+
+    Ingestion notes each such hour (`found`); the next submission pass accounts it and
+    says whether it was carried (`into_hour`: the record that bills it) or reported."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    dimension_id: int = Field(foreign_key="dimension.id", index=True)
+    hour: datetime = time_field()  # the hour (or the day or month's start) it belongs to
+    outcome: str = Field(default=LateOutcome.FOUND, max_length=20, index=True)
+    units: Decimal = decimal_field()  # in the dimension's billed unit
+    billable: Decimal = decimal_field()  # beyond the entitlement
+    into_hour: datetime | None = time_field(default=None, nullable=True)
+    reason: str | None = Field(default=None, max_length=255)
+    found_at: datetime = created_field()
+    accounted_at: datetime | None = time_field(default=None, nullable=True)

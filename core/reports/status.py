@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from core.marketplace.late import recent_late
 from core.marketplace.window import deadline
 from core.models import IngestedObject, LedgerStatus, MeteringRecord, UnmatchedUsage
 from core.models.ingest import ObjectStatus
@@ -26,6 +27,7 @@ LAG_WARNING = timedelta(hours=2)
 # month's hours, whichever comes first: warn while there is time to act.
 DEADLINE_WARNING = timedelta(hours=12)
 DAY = timedelta(hours=24)
+LATE_SHOWN = timedelta(days=7)  # late usage stays on the status this long after it is said
 ERROR_SHOWN = 300  # a job's error as the status shows it
 OPEN_LEDGER = (LedgerStatus.PENDING, LedgerStatus.SENT, LedgerStatus.FAILED)
 
@@ -43,6 +45,7 @@ class Status:
     ledger: dict[str, int] = field(default_factory=dict)
     oldest_pending_hour: datetime | None = None
     failing_jobs: list[FailingJob] = field(default_factory=list)
+    late_usage: list[str] = field(default_factory=list)  # what became of usage too old to send
 
     @property
     def lag(self) -> timedelta | None:
@@ -109,6 +112,7 @@ class Status:
             found.append(f"usage from {self.unmatched_ids} unknown customer id(s) is waiting")
         if self.quarantined_last_day:
             found.append(f"{self.quarantined_last_day} usage line(s) quarantined in the last day")
+        found += [f"late usage: {line}" for line in self.late_usage]
         found += [
             f"scheduled job {f.job} is failing (since {as_utc(f.since):%Y-%m-%d %H:%M} UTC): "
             f"{f.error[:ERROR_SHOWN]}"
@@ -145,6 +149,7 @@ def collect_status(session: Session, *, now: datetime) -> Status:
             select(func.min(MeteringRecord.hour)).where(col(MeteringRecord.status).in_(OPEN_LEDGER))
         ).one(),
         failing_jobs=failing_jobs(session),
+        late_usage=recent_late(session, since=now - LATE_SHOWN),
     )
 
 

@@ -13,8 +13,8 @@ from decimal import Decimal
 from sqlmodel import Session, col, select
 
 from core.errors import InvalidInput
-from core.models import Aggregation, Customer, Dimension
-from core.periods import HOUR, Period, day_floor, day_of, hour_floor, month_of
+from core.models import Aggregation, Customer, Dimension, LateOutcome, LateUsage
+from core.periods import HOUR, Period, day_floor, day_of, hour_floor, hour_list, month_of
 from core.usage.rollups import aggregate, hourly_series, period_usage
 
 Points = list[tuple[datetime, Decimal]]
@@ -28,6 +28,11 @@ class DimensionSeries:
     points: Points
     figure: Decimal  # the period's quantity under the dimension's aggregation
     aggregation: str
+    # Usage that arrived after Marketplace's window: not billed (reported), or billed in a
+    # later hour (carried); in the dimension's unit, with the hours it belongs to.
+    not_billable: Decimal = ZERO
+    not_billable_hours: str = ""
+    carried: Decimal = ZERO
 
 
 @dataclass(frozen=True)
@@ -67,8 +72,30 @@ def usage_series(
         )
         points = hourly if granularity == "day" else by_day(hourly, dim.aggregation)
         figure = aggregate(usage, dim.aggregation)
-        found.append(DimensionSeries(dim.name, dim.unit, points, figure, dim.aggregation))
+        late = _late(session, customer_id=customer.id, dimension_id=dim.id, period=period)
+        found.append(DimensionSeries(dim.name, dim.unit, points, figure, dim.aggregation, *late))
     return UsageSeries(customer.name, period, granularity, found)
+
+
+def _late(
+    session: Session, *, customer_id: int, dimension_id: int, period: Period
+) -> tuple[Decimal, str, Decimal]:
+    """(units not billable, their hours, units carried into a later hour) in `period`."""
+    rows = session.exec(
+        select(LateUsage).where(
+            LateUsage.customer_id == customer_id,
+            LateUsage.dimension_id == dimension_id,
+            col(LateUsage.hour) >= period.start,
+            col(LateUsage.hour) < period.end,
+        )
+    ).all()
+    reported = [r for r in rows if r.outcome == LateOutcome.REPORTED]
+    carried = [r for r in rows if r.outcome == LateOutcome.CARRIED]
+    return (
+        sum((r.units for r in reported), ZERO),
+        hour_list([r.hour for r in reported]),
+        sum((r.units for r in carried), ZERO),
+    )
 
 
 def by_day(hourly: Points, aggregation: str) -> Points:

@@ -62,3 +62,10 @@ def test_secrets_never_show_in_the_settings_repr():
     settings = load_settings({"SLACK_BOT_TOKEN": "xoxb-secret", "SALESFORCE_PASSWORD": "hunter2"})
     assert "xoxb-secret" not in repr(settings)
     assert "hunter2" not in repr(settings)
+
+
+def test_late_usage_is_carried_unless_reporting_is_asked_for():
+    assert load_settings({}).late_usage == "carry"
+    assert load_settings({"METERBOT_LATE_USAGE": "report"}).late_usage == "report"
+    with pytest.raises(ConfigError, match="METERBOT_LATE_USAGE"):
+        load_settings({"METERBOT_LATE_USAGE": "drop"})

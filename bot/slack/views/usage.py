@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.usage.series import UsageSeries
+from core.usage.series import DimensionSeries, UsageSeries
 
 from .blocks import Block, esc, qty, section
 
@@ -28,12 +28,25 @@ def usage_summary(series: UsageSeries) -> str:
     lines = [f"*{esc(series.customer)}*: usage, {period_label(series)}"]
     lines += [
         f"• {esc(d.name)}: {qty(d.figure)} {esc(d.unit)} "
-        f"({AGGREGATION_WORDS.get(d.aggregation, d.aggregation)})"
+        f"({AGGREGATION_WORDS.get(d.aggregation, d.aggregation)}){_late(d)}"
         for d in series.dimensions
     ]
     if not series.dimensions:
         lines.append("_Its product has no dimensions._")
     return "\n".join(lines)
+
+
+def _late(d: DimensionSeries) -> str:
+    """Billed or not: usage that arrived after Marketplace's window, said apart."""
+    parts = []
+    if d.not_billable:
+        parts.append(
+            f"{qty(d.not_billable)} {esc(d.unit)} not billable: arrived after Marketplace's "
+            f"window ({esc(d.not_billable_hours)})"
+        )
+    if d.carried:
+        parts.append(f"{qty(d.carried)} {esc(d.unit)} arrived late, billed in a later hour")
+    return "; " + "; ".join(parts) if parts else ""
 
 
 def usage_blocks(series: UsageSeries, *, note: str = "") -> list[Block]:
