@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -16,11 +17,11 @@ from core.errors import InvalidInput
 from core.formatting import quantity, table
 from core.marketplace.ledger import LedgerLine, query_ledger
 from core.models import LedgerStatus
-from core.periods import parse_day
+from core.periods import hour_list, parse_day
 
 COLUMNS = [
     "id", "hour", "customer", "dimension", "quantity", "status", "source", "attempts",
-    "metering_record_id", "last_error", "note", "sent_at", "updated_at",
+    "metering_record_id", "last_error", "note", "sent_at", "updated_at", "carried_from",
 ]  # fmt: skip
 
 
@@ -91,6 +92,9 @@ def ledger_table(lines: list[LedgerLine]) -> str:
     for line, row in zip(lines, body, strict=True):
         text += row + "\n"
         detail = line.last_error or line.note
+        if line.carried_from:
+            hours = hour_list(datetime.fromisoformat(h) for h in line.carried_from.split())
+            detail = f"{detail or 'carries late usage'} (of {hours})"
         if detail:
             text += f"      {detail}\n"
     return text

@@ -110,6 +110,7 @@ class LedgerLine:
     note: str | None
     sent_at: datetime | None
     updated_at: datetime
+    carried_from: str | None = None  # the hours whose late usage the row bills, space-separated
 
 
 def query_ledger(
@@ -154,4 +155,5 @@ def _line(row: MeteringRecord, customer: str, dimension: str) -> LedgerLine:
         note=row.note,
         sent_at=row.sent_at,
         updated_at=row.updated_at,
+        carried_from=" ".join(row.carried_from) if row.carried_from else None,
     )

@@ -12,9 +12,11 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
+from bot.commands.ledger import ledger_table
 from bot.slack.views.usage import usage_summary
 from core.ingest.pipeline import ingest_pass
 from core.ingest.sources.base import open_source
+from core.marketplace.ledger import query_ledger
 from core.marketplace.submit import submit_due
 from core.models import CustomerAlias, Dimension, LateUsage, MeteringRecord
 from core.reports.status import collect_status
@@ -98,6 +100,9 @@ def test_late_usage_is_carried_into_the_next_open_hour(world, marketplace, clock
         ).one()
     assert record.status == "accepted"
     assert record.carried_from == [hour.isoformat() for hour in LATE_HOURS]
+    with Session(world.engine) as session:
+        table = ledger_table(query_ledger(session, customer_id=world.alpha.id))
+    assert "(of 2026-11-22 04:00Z, 05:00Z, 06:00Z)" in table  # `meterbot ledger` shows them
     assert [(r.hour, r.outcome, r.units, r.into_hour) for r in late_rows(world)] == [
         (hour, "carried", Decimal(q), eleven)
         for hour, q in zip(LATE_HOURS, (300, 350, 400), strict=True)
