@@ -23,7 +23,8 @@ from core.ingest.claims import Claim, mark_done
 from core.ingest.late import note_late
 from core.ingest.objects import ObjectResult
 from core.ingest.read.aggregate import ROLLUP_KEY, UNMATCHED_KEY, combine
-from core.ingest.rollup_writer import write_rollups, write_unmatched
+from core.ingest.rollup_writer import write_by_usage_id, write_rollups, write_unmatched
+from core.ingest.usage_ids import KEY as USAGE_ID_KEY
 from core.models import QuarantinedLine
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,7 @@ def _commit_together(
         write_unmatched(session, _merged([r.unmatched for r in results], UNMATCHED_KEY))
         rollups = _merged([r.rollups for r in results], ROLLUP_KEY)
         write_rollups(session, rollups)
+        write_by_usage_id(session, _merged([r.by_usage_id for r in results], USAGE_ID_KEY))
         note_late(session, rollups, now=now)  # in the same transaction: never counted unsaid
         _quarantine(session, batch, now)
     return True

@@ -23,6 +23,7 @@ from core.ingest.read.formats import read_chunks
 from core.ingest.read.records import Chunk
 from core.ingest.read.validate import validate
 from core.ingest.sources.base import ObjectRef, UsageSource
+from core.ingest.usage_ids import by_usage_id
 
 Progress = Callable[[int], None]
 _COMBINE_EVERY = 4
@@ -38,12 +39,14 @@ class Context:
     fields: dict[str, str]
     now: datetime
     max_age: timedelta
+    several_ids: frozenset[str] = frozenset()  # usage ids of customers with more than one
 
 
 @dataclass
 class ObjectResult:
     rollups: pl.DataFrame | None = None  # per (customer_id, dimension_id, hour)
     unmatched: pl.DataFrame | None = None  # per (usage_id, dimension_id, hour)
+    by_usage_id: pl.DataFrame | None = None  # per usage id of customers with several
     records: int = 0
     unmatched_records: int = 0
     unmatched_ids: Counter[str] = field(default_factory=Counter)
@@ -121,6 +124,13 @@ def _split(
         groups, hours=hours, dimensions=context.dimensions, aliases=context.aliases
     )
     result.rollups = known
+    result.by_usage_id = by_usage_id(
+        groups,
+        several=context.several_ids,
+        hours=hours,
+        dimensions=context.dimensions,
+        aliases=context.aliases,
+    )
     if unknown.height:
         result.unmatched = unknown
         result.unmatched_records = int(unknown["count"].sum())

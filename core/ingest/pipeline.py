@@ -28,6 +28,7 @@ from core.ingest.read.validate import DEFAULT_MAX_AGE
 from core.ingest.report import IngestReport
 from core.ingest.sources.base import UsageSource
 from core.ingest.unmatched import resolve_unmatched
+from core.ingest.usage_ids import several_ids
 from core.ingest.worker import PassRunner, PassSettings
 from core.models import Dimension, FieldMapping
 
@@ -75,4 +76,6 @@ def load_context(session: Session, *, now: datetime, max_age: timedelta) -> Cont
     fields = default_fields()
     if mapping is not None:
         fields |= {name: value for name, value in mapping.fields.items() if name in FIELDS}
-    return Context({key: dim_id for key, dim_id in rows}, alias_map(session), fields, now, max_age)
+    aliases = alias_map(session)
+    dimensions = {key: dim_id for key, dim_id in rows}
+    return Context(dimensions, aliases, fields, now, max_age, several_ids(aliases))

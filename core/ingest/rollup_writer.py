@@ -32,6 +32,7 @@ class Target:
 
 ROLLUPS = Target("hourlyrollup", ROLLUP_KEY)
 UNMATCHED = Target("unmatchedusage", UNMATCHED_KEY, reopens=True)
+BY_USAGE_ID = Target("usageidrollup", ("customer_id", "usage_id", "dimension_id", "hour"))
 
 
 def write_rollups(session: Session, frame: pl.DataFrame | None) -> None:
@@ -40,6 +41,11 @@ def write_rollups(session: Session, frame: pl.DataFrame | None) -> None:
 
 def write_unmatched(session: Session, frame: pl.DataFrame | None) -> None:
     _write(session, UNMATCHED, frame)
+
+
+def write_by_usage_id(session: Session, frame: pl.DataFrame | None) -> None:
+    """Rollups per usage id of customers with several (see core/ingest/usage_ids.py)."""
+    _write(session, BY_USAGE_ID, frame)
 
 
 def _write(session: Session, target: Target, frame: pl.DataFrame | None) -> None:

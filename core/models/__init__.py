@@ -25,7 +25,7 @@ from core.models.ingest import IngestedObject, QuarantinedLine
 from core.models.ledger import LateOutcome, LateUsage, LedgerStatus, MeteringRecord
 from core.models.ops import AuditEvent, Invoice
 from core.models.ops_jobs import AlertRule, AlertState, JobRun  # noqa: F401  (tables)
-from core.models.usage import HourlyRollup, UnmatchedUsage
+from core.models.usage import HourlyRollup, UnmatchedUsage, UsageIdRollup
 
 __all__ = [
     "Aggregation",
@@ -57,4 +57,5 @@ __all__ = [
     "QuarantinedLine",
     "RatingPeriod",
     "UnmatchedUsage",
+    "UsageIdRollup",
 ]

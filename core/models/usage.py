@@ -1,4 +1,5 @@
-"""Usage rolled up per (customer, dimension, hour), and usage no customer claims yet."""
+"""Usage rolled up per (customer, dimension, hour), per usage id where a customer has
+several, and usage no customer claims yet."""
 
 from __future__ import annotations
 
@@ -21,6 +22,28 @@ class HourlyRollup(SQLModel, table=True):
     # paid for on each of ingestion's writes.
     customer_id: int = Field(foreign_key="customer.id")
     dimension_id: int = Field(foreign_key="dimension.id", index=True)
+    hour: datetime = time_field(index=True)
+    sum: Decimal = decimal_field()
+    count: int = 0
+    min: Decimal | None = decimal_field(None, nullable=True)
+    max: Decimal | None = decimal_field(None, nullable=True)
+    last: Decimal | None = decimal_field(None, nullable=True)
+    last_at: datetime | None = time_field(default=None, nullable=True)
+
+
+class UsageIdRollup(SQLModel, table=True):
+    """HourlyRollup split by usage id, for customers with several (clusters, licences).
+
+    A gauge (avg, peak, last) is combined per usage id first and then across the
+    customer's ids (`Dimension.combine`): two clusters' storage adds up, it does not
+    average. Written only for customers with more than one usage id."""
+
+    __table_args__ = (UniqueConstraint("customer_id", "usage_id", "dimension_id", "hour"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id")
+    usage_id: str = Field(max_length=255)
+    dimension_id: int = Field(foreign_key="dimension.id")
     hour: datetime = time_field(index=True)
     sum: Decimal = decimal_field()
     count: int = 0

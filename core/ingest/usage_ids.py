@@ -1,0 +1,52 @@
+"""Aggregates per usage id, for customers whose usage arrives under several ids.
+
+A customer with two clusters writes two storage gauges; the customer's rollup mixes
+their readings, so its average is the mean of both clusters, about half of what they
+store together. For such customers each object's aggregates are also kept per usage
+id (`UsageIdRollup`), and the readers (`core.usage.rollups`) combine a gauge per id
+first, then across the ids. Customers with one usage id need nothing more.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+
+import polars as pl
+
+from core.ingest.read.aggregate import VALUES, combine
+
+KEY = ("customer_id", "usage_id", "dimension_id", "hour")
+_TIME = "%Y-%m-%dT%H:%M:%S%.f"
+
+
+def several_ids(aliases: dict[str, int]) -> frozenset[str]:
+    """The usage ids of customers that have more than one."""
+    per_customer = Counter(aliases.values())
+    return frozenset(usage_id for usage_id, c in aliases.items() if per_customer[c] > 1)
+
+
+def by_usage_id(
+    groups: pl.DataFrame,
+    *,
+    several: frozenset[str],
+    hours: dict[str, datetime],
+    dimensions: dict[str, int],
+    aliases: dict[str, int],
+) -> pl.DataFrame | None:
+    """An object's groups (by usage id text, dimension, hour) for `several`, keyed by KEY."""
+    if not several:
+        return None
+    mine = groups.filter(pl.col("customer").is_in(list(several)))
+    if not mine.height:
+        return None
+    mine = mine.with_columns(
+        customer_id=pl.col("customer").replace_strict(aliases, return_dtype=pl.Int64),
+        usage_id=pl.col("customer"),
+        dimension_id=pl.col("dimension").replace_strict(dimensions, return_dtype=pl.Int64),
+        hour=pl.col("hour_text").replace_strict(hours, return_dtype=pl.Datetime("us", "UTC")),
+        last_at=pl.col("last_at")
+        .str.strptime(pl.Datetime("us"), _TIME)
+        .dt.replace_time_zone("UTC"),
+    )
+    return combine([mine.select(*KEY, *VALUES)], list(KEY))
