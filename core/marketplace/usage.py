@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 from core.models import Dimension, HourlyRollup, RatingPeriod
 from core.models.ledger import MeteredUsage
 from core.periods import HOUR, Period, day_of, hour_of, month_of
+from core.usage.combine import combined
 from core.usage.rollups import aggregate, hour_value, in_units, period_usage
 
 ZERO = Decimal(0)
@@ -60,6 +61,7 @@ def hourly_values(
             col(HourlyRollup.count),
             col(HourlyRollup.max),
             col(HourlyRollup.last),
+            col(HourlyRollup.last_at),
         ).where(
             col(HourlyRollup.dimension_id).in_(hourly),
             col(HourlyRollup.hour) >= since,
@@ -67,7 +69,7 @@ def hourly_values(
         )
     ).all()
     values = {}
-    for row in rows:
+    for row in combined(session, rows):
         dimension = dimensions[row.dimension_id]
         figure = hour_value(cast(HourlyRollup, row), dimension.aggregation)
         values[(row.customer_id, row.dimension_id, row.hour)] = _units(figure, dimension)

@@ -23,6 +23,14 @@ class Aggregation(StrEnum):
     LAST = "last"  # the latest record by timestamp
 
 
+class Combine(StrEnum):
+    """How a gauge's figures of a customer's several usage ids (clusters) make one, per hour."""
+
+    SUM = "sum"  # they add up: two clusters' storage is what both store
+    MEAN = "mean"  # their mean: a utilisation ratio, a price level
+    MAX = "max"  # the highest: a version, a tier reached anywhere
+
+
 class RatingPeriod(StrEnum):
     HOUR = "hour"
     DAY = "day"
@@ -56,6 +64,8 @@ class Dimension(SQLModel, table=True):
     unit: str = Field(default="unit", max_length=50)
     aggregation: str = Field(default=Aggregation.SUM, max_length=10)
     rating_period: str = Field(default=RatingPeriod.HOUR, max_length=10)
+    # A gauge (avg, peak, last) is figured per usage id, then combined across the ids.
+    combine: str = Field(default=Combine.SUM, max_length=10)
     # Raw record quantities are multiplied by unit_scale to get units (GB -> TB: 0.001).
     unit_scale: Decimal = decimal_field(Decimal(1))
     whole_units: bool = False

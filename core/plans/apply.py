@@ -84,6 +84,7 @@ def _apply_dimension(
         "unit_scale": spec.unit_scale,
         "whole_units": spec.whole_units,
         "max_quantity": spec.max_quantity,
+        "combine": str(spec.combine),
     }
     query = select(Dimension).where(Dimension.product_id == product.id, Dimension.key == spec.key)
     dimension = session.exec(query).first()
@@ -102,7 +103,7 @@ def _apply_dimension(
 
 # Rollups keep raw figures and are read through these fields, so changing one would
 # silently re-rate usage already metered or invoiced.
-_RATING_FIELDS = ("unit_scale", "aggregation", "rating_period")
+_RATING_FIELDS = ("unit_scale", "aggregation", "rating_period", "combine")
 
 
 def _refuse_rerating(

@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from core.models import Aggregation, ContractKind, EntitlementPeriod, PriceModel, RatingPeriod
+from core.models.catalog import Combine
 
 
 def _exact(value: Any) -> Any:
@@ -88,6 +89,18 @@ class DimensionSpec(_Strict):
     unit_scale: Positive = Decimal(1)
     whole_units: bool = False
     max_quantity: Positive | None = None
+    # A gauge over a customer's several usage ids: per id first, then sum, mean or max.
+    combine: Combine = Combine.SUM
+
+    @model_validator(mode="after")
+    def _combine_is_for_gauges(self) -> DimensionSpec:
+        additive = self.aggregation in (Aggregation.SUM, Aggregation.COUNT)
+        if additive and self.combine != Combine.SUM:
+            raise ValueError(
+                f"combine: {self.combine} is for gauges (avg, peak, last); "
+                f"{self.aggregation} always adds up across usage ids"
+            )
+        return self
 
 
 class ProductSpec(_Strict):

@@ -29,6 +29,7 @@ from core.models import (
 from core.notifier import Attachment, Message, Severity
 from core.periods import HOUR, Period, day_floor, month_label, month_of
 from core.reports.charts import usage_chart
+from core.usage.combine import combined
 from core.usage.rollups import aggregate, hour_value, in_units, usage_for_all
 
 DigestKind = Literal["day", "week"]
@@ -181,8 +182,8 @@ def _chart(
     buckets = [span.start + i * step for i in range(int((span.end - span.start) / step))]
     series: dict[str, dict[datetime, Decimal]] = {}
     hour = col(HourlyRollup.hour)
-    rows = session.exec(select(HourlyRollup).where(hour >= span.start, hour < span.end))
-    for row in rows:
+    rows = session.exec(select(HourlyRollup).where(hour >= span.start, hour < span.end)).all()
+    for row in combined(session, rows):  # a gauge over several clusters adds up
         dim = dimensions[row.dimension_id]
         bucket = span.start + (row.hour - span.start) // step * step
         points = series.setdefault(dim.key, {})

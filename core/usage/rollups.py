@@ -1,7 +1,9 @@
 """Reading hourly rollups back as periods: sum, average, peak, count and last.
 
 Periods are computed in Python from the hourly rows, with Decimal, so the answer is
-exact and the same on SQLite (text decimals) and PostgreSQL.
+exact and the same on SQLite (text decimals) and PostgreSQL. Every read goes through
+`core.usage.combine`: a gauge of a customer with several usage ids is figured per id
+first, then combined across them.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from sqlmodel import Session, col
 
 from core.models import Aggregation, Dimension, HourlyRollup, RatingPeriod
 from core.periods import HOUR, Period, day_floor, day_of
+from core.usage.combine import combined
 
 ZERO = Decimal(0)
 
@@ -123,7 +126,7 @@ def _rows(session: Session, period: Period, **match: int) -> Sequence[RollupRow]
     )
     for name, value in match.items():
         query = query.where(getattr(HourlyRollup, name) == value)
-    return cast(Sequence[RollupRow], session.execute(query).all())
+    return cast(Sequence[RollupRow], combined(session, session.execute(query).all()))
 
 
 def grouped_rows(
@@ -143,7 +146,7 @@ def grouped_rows(
     if dimension_ids is not None:
         query = query.where(col(HourlyRollup.dimension_id).in_(list(dimension_ids)))
     grouped: dict[tuple[int, int], list[RollupRow]] = {}
-    for row in session.execute(query):
+    for row in combined(session, session.execute(query).all()):
         grouped.setdefault((row.customer_id, row.dimension_id), []).append(cast(RollupRow, row))
     return grouped
 

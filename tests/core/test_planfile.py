@@ -112,6 +112,16 @@ CASES = [
         "customers[Acme].contracts[0].entitlements.gpu: unknown dimension",
     ),
     ("aggregation: avg", "aggregation: median", "products[dp].dimensions[storage_tb].aggregation:"),
+    (
+        "{key: compute_hours}",
+        "{key: compute_hours, combine: mean}",
+        "products[dp].dimensions[compute_hours]: combine: mean is for gauges (avg, peak, last)",
+    ),
+    (
+        "rating_period: month}",
+        "rating_period: month, combine: median}",
+        "products[dp].dimensions[storage_tb].combine:",
+    ),
     ("recurring_fee: 0.1", "recurring_fee: .inf", "plans[gold].recurring_fee: not a number"),
 ]
 
@@ -153,3 +163,11 @@ def test_the_documented_example_is_the_shipped_sample():
     docs = Path(__file__).resolve().parents[2] / "docs" / "plans.md"
     example = docs.read_text().split("```yaml\n")[-1].split("```")[0]
     assert example == SAMPLE.read_text()
+
+
+def test_a_gauge_says_how_its_usage_ids_combine():
+    plans = parse_plan_text(
+        GOOD.replace("rating_period: month}", "rating_period: month, combine: max}")
+    )
+    storage, compute = plans.products[0].dimensions
+    assert (storage.combine, compute.combine) == ("max", "sum")  # sum unless said

@@ -248,3 +248,14 @@ def test_a_dimension_with_recorded_usage_keeps_its_scale_and_aggregation(engine)
         assert session.exec(select(Dimension)).one().unit_scale == D(1)
     # Display fields may still change.
     _apply(engine, SMALL.replace("key: storage_tb,", "key: storage_tb, name: Stored data,"))
+
+
+def test_a_gauges_combine_rule_is_applied_and_kept_once_usage_is_recorded(engine):
+    _apply(engine, SMALL.replace("rating_period: month}", "rating_period: month, combine: mean}"))
+    with Session(engine) as session:
+        storage = session.exec(select(Dimension).where(Dimension.key == "storage_tb")).one()
+        assert storage.combine == "mean"
+        session.add(HourlyRollup(customer_id=1, dimension_id=storage.id or 0, hour=NOW))
+        session.commit()
+    with pytest.raises(PlanFileError, match="combine: cannot change once usage is recorded"):
+        _apply(engine, SMALL)
