@@ -24,7 +24,8 @@ def ingest_notices(report: IngestReport) -> list[Message]:
 
 def submit_notices(report: SubmitReport) -> list[Message]:
     """Every pass that sent, moved or held back a record is posted; an idle one is not."""
-    return [report.message()] if report.outcomes or report.moved or report.late else []
+    said = report.outcomes or report.moved or report.late or report.held
+    return [report.message()] if said else []
 
 
 def sync_notices(report: SyncReport) -> list[Message]:

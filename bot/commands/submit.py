@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.app import Services
 from bot.commands.passes import PassResult, add_pass_options, finish
-from core.marketplace.client import DryRunClient
+from core.marketplace.client import DryRunClient, require_credentials
 from core.marketplace.submit import submit_due
 from scheduler.pass_notices import submit_notices
 
@@ -27,6 +27,8 @@ def register(verbs: Any) -> None:
 
 
 def run(args: argparse.Namespace, services: Services) -> int:
+    if not (args.dry_run or services.settings.dry_run):
+        require_credentials()  # before anything is queued or called
     # --dry-run builds no AWS client; otherwise the composition root's one sender.
     client = DryRunClient() if args.dry_run else services.sender
     report = submit_due(
@@ -38,7 +40,9 @@ def run(args: argparse.Namespace, services: Services) -> int:
     )
     attention = None
     if report.problems and not report.dry_run:
-        problems = len(report.problems)
-        attention = f"{problems} records need attention (meterbot problems)"
-    result = PassResult(report.as_text(), submit_notices(report), attention)
-    return finish(args, services.settings, result)
+        statuses = sorted({o.status for o in report.problems})
+        looks = "; ".join(f"meterbot ledger --status {status}" for status in statuses)
+        attention = f"{len(report.problems)} records need attention (meterbot problems; {looks})"
+    # Every record, sent or (a dry run) that would be, so a seller sees what goes out.
+    text = report.message(every_record=True, shown=None).as_text()
+    return finish(args, services.settings, PassResult(text, submit_notices(report), attention))

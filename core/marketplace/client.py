@@ -21,6 +21,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import datetime
 from typing import Any
 
+import boto3
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
@@ -30,6 +31,7 @@ from botocore.exceptions import (
     ParamValidationError,
 )
 
+from core.errors import ConfigError
 from core.marketplace.records import (
     BATCH_SIZE,
     DryRunClient,
@@ -107,6 +109,20 @@ class RateLimiter:
     def back_off(self, seconds: float) -> None:
         with self._lock:
             self._next = max(self._next, time.monotonic() + seconds)
+
+
+NO_CREDENTIALS = (
+    "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (with "
+    "AWS_SESSION_TOKEN for temporary ones), or AWS_PROFILE for a profile in ~/.aws, or run "
+    "with an IAM role; nothing was queued or sent"
+)
+
+
+def require_credentials() -> None:
+    """Refuse a live pass at once when boto3 finds no credentials anywhere it looks
+    (environment, profile files, IAM role), before anything is queued or called."""
+    if boto3.session.Session().get_credentials() is None:
+        raise ConfigError(NO_CREDENTIALS)
 
 
 class MeteringClient:

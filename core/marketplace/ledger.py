@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlmodel import Session, col, or_, select
 
 from core.marketplace.usage import period_of
@@ -63,6 +63,23 @@ def claim(
     )
     rows = session.exec(claimed.execution_options(populate_existing=True)).all()
     return sorted(rows, key=lambda r: (r.hour, r.id or 0))
+
+
+def held(
+    session: Session, *, owner: str, now: datetime, ids: Sequence[int] | None = None
+) -> tuple[int, datetime | None]:
+    """Rows due but claimed by another pass whose lease still runs (a pass that stopped
+    mid-send, or one still sending): how many, and when the last lease runs out."""
+    query = (
+        select(func.count(), func.max(MeteringRecord.claimed_until))
+        .where(col(MeteringRecord.status).in_(SENDABLE))
+        .where(col(MeteringRecord.claimed_until) >= now, MeteringRecord.claimed_by != owner)
+        .where(col(MeteringRecord.hour) <= latest_open_hour(now))
+    )
+    if ids is not None:
+        query = query.where(col(MeteringRecord.id).in_(list(ids)))
+    count, until = session.exec(query).one()
+    return int(count or 0), until
 
 
 def release(row: MeteringRecord, *, now: datetime) -> None:

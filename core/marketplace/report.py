@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from core.formatting import quantity
@@ -28,10 +28,13 @@ class RecordOutcome:
     status: str
     error: str | None = None
     note: str | None = None
+    unit: str = ""
+    model: str = ""  # customer_identifier or license: how the customer is named to AWS
 
     def describe(self) -> str:
         text = f"#{self.record_id} {self.customer} {self.dimension} {self.hour:%Y-%m-%d %H:00}Z "
-        text += f"{quantity(self.quantity)}: {self.status}"
+        text += f"{quantity(self.quantity)} {self.unit}".rstrip()
+        text += (f" ({self.model})" if self.model else "") + f": {self.status}"
         for extra in (self.error, self.note):
             text += f" ({extra})" if extra else ""
         return text
@@ -49,6 +52,9 @@ class SubmitReport:
     seconds: float = 0.0
     late: list[str] = field(default_factory=list)
     moved: list[str] = field(default_factory=list)
+    held: int = 0  # due rows another pass still holds (its lease has not run out)
+    held_until: datetime | None = None
+    upcoming: list[str] = field(default_factory=list)  # a dry run: what period closes will send
 
     @property
     def counts(self) -> dict[str, int]:
@@ -68,21 +74,42 @@ class SubmitReport:
     def retry_ids(self) -> list[int]:
         return [o.record_id for o in self.outcomes if o.status in RETRYABLE]
 
-    def message(self) -> Message:
+    def message(self, *, every_record: bool = False, shown: int | None = _SHOWN) -> Message:
+        """The notice; `every_record` lists each record (customer, dimension, hour,
+        quantity with its unit, model, status), the first `shown` of them (None: all)."""
         title = "Marketplace dry run" if self.dry_run else "Marketplace submission"
+        lines = self._lines()
+        if every_record:
+            listed = [o.describe() for o in self.outcomes[:shown]]
+            if shown is not None and len(self.outcomes) > shown:
+                listed.append(f"... and {len(self.outcomes) - shown} more (meterbot ledger)")
+            lines = listed + [line for line in lines if line not in listed]
         return Message(
             title=title,
             summary=self._summary(),
             severity=self._severity(),
             facts=self._facts(),
-            lines=self._lines(),
+            lines=lines,
             actions=self._actions(),
         )
 
     def as_text(self) -> str:
         return self.message().as_text()
 
+    @property
+    def held_text(self) -> str:
+        """What a pass that stopped mid-send still holds, and when it goes out again."""
+        if not self.held or self.held_until is None:
+            return ""
+        after = (self.held_until + timedelta(seconds=59)).replace(second=0, microsecond=0)
+        return (
+            f"{self.held} records held by a pass that stopped; resent identically after "
+            f"{after:%H:%M} UTC"
+        )
+
     def _summary(self) -> str:
+        if not self.outcomes and self.held:
+            return self.held_text
         if not self.outcomes:
             return "nothing was due" + ("; late usage found (below)" if self.late else "")
         counts = self.counts
@@ -99,7 +126,7 @@ class SubmitReport:
             return Severity.ERROR
         if self.unsent:
             return Severity.ERROR
-        if LedgerStatus.NOT_SUBSCRIBED in statuses or self.moved or self.late:
+        if LedgerStatus.NOT_SUBSCRIBED in statuses or self.moved or self.late or self.held:
             return Severity.WARNING
         return Severity.INFO if self.dry_run else Severity.SUCCESS
 
@@ -115,11 +142,13 @@ class SubmitReport:
         lines = [o.describe() for o in self.problems[:_SHOWN]]
         if len(self.problems) > _SHOWN:
             lines.append(f"... and {len(self.problems) - _SHOWN} more (meterbot ledger)")
+        if self.held and self.outcomes:
+            lines.append(self.held_text)
         lines += [f"moved: {line}" for line in self.moved[:_SHOWN]]
         lines += [f"late: {line}" for line in self.late[:_SHOWN]]
         queued = [o for o in self.outcomes if o.note and o.status == LedgerStatus.PENDING]
         lines += [o.describe() for o in queued[:_SHOWN]]
-        return lines
+        return lines + self.upcoming
 
     def _actions(self) -> list[Action]:
         ids: list[str] = []

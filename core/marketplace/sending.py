@@ -24,7 +24,7 @@ from sqlmodel import Session, col, or_, select
 from core import formatting
 from core.db import session_scope
 from core.marketplace.identity import IdentityError, identity_for
-from core.marketplace.ledger import SENDABLE, carry_forward, claim, release
+from core.marketplace.ledger import SENDABLE, carry_forward, claim, held, release
 from core.marketplace.quantities import quantity_text
 from core.marketplace.records import Outcome, OutgoingRecord, RecordResult, Sender
 from core.marketplace.report import RecordOutcome, SubmitReport
@@ -56,7 +56,9 @@ def send_rows(
     """Send every claimable row (or just `ids`), recording outcomes on `report`."""
     prior: Prior = {}
     with session_scope(engine) as session:
-        claimed = [row.id or 0 for row in claim(session, owner=_owner(), now=now, ids=ids)]
+        owner = _owner()
+        claimed = [row.id or 0 for row in claim(session, owner=owner, now=now, ids=ids)]
+        report.held, report.held_until = held(session, owner=owner, now=now, ids=ids)
     if not claimed:
         return report
 
@@ -296,4 +298,15 @@ class _Names:
             status=status or row.status,
             error=row.last_error,
             note=row.note,
+            unit=self.dimensions[row.dimension_id].unit,
+            model=row.model or self.model(row),
         )
+
+    def model(self, row: MeteringRecord) -> str:
+        """The identity model the row would be sent under (fixed at its first send)."""
+        dimension = self.dimensions[row.dimension_id]
+        try:
+            customer, product = self.customers[row.customer_id], self.products[dimension.product_id]
+            return identity_for(customer, product, dimension, row.hour).model
+        except (IdentityError, KeyError):
+            return ""

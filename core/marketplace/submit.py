@@ -24,6 +24,7 @@ from core.marketplace.quantities import check_manual
 from core.marketplace.records import OutgoingRecord, Sender, batches
 from core.marketplace.report import DRY_RUN, RecordOutcome, SubmitReport
 from core.marketplace.sending import _Names, screen_stale, send_rows
+from core.marketplace.upcoming import at_period_close
 from core.marketplace.window import latest_open_hour
 from core.models import AuditEvent, Customer, Dimension, LedgerStatus, MeteringRecord, Product
 from core.periods import HOUR
@@ -71,6 +72,7 @@ def _dry_run(
             report.created, report.heartbeats = due.created, due.heartbeats
             report.late, report.moved = due.late, report.moved + due.moved
             report.outcomes = _would_send(session, now=now)
+            report.upcoming = at_period_close(session, now=now)
             report.calls = _calls_needed(session, now=now)
         finally:
             session.rollback()

@@ -100,6 +100,10 @@ def test_a_crash_before_the_ledger_update_causes_no_double_billing(world, market
     assert {line.status for line in ledger(world)} == {"sent"}
     still_leased = run(world, marketplace, clock, H2 + timedelta(minutes=6))
     assert still_leased.outcomes == []  # another sender's lease is respected
+    assert still_leased.message().summary == (
+        "4 records held by a pass that stopped; resent identically after 02:15 UTC"
+    )
+    assert still_leased.message().severity is Severity.WARNING
     rerun = run(world, marketplace, clock, H2 + timedelta(minutes=16))
     assert rerun.counts == {"accepted": 4}
     assert len(marketplace.accepted) == 4

@@ -8,6 +8,7 @@ enforcing AWS's rules, and the ledger in the test database.
 from __future__ import annotations
 
 import json
+import re
 import time
 from decimal import Decimal
 from typing import Any
@@ -102,6 +103,12 @@ async def test_contracts_to_confirmed_send_and_channel_notice(bot: Bot) -> None:
     assert notice.body["channel"] == CHANNEL
     notice_text = json.dumps(notice.body["blocks"])
     assert f"<@{ADMIN}>" in notice_text and "not subscribed" in notice_text
+    # Who sent what: customer, dimension, hour, quantity with its unit, status.
+    hour = r"\d{4}-\d\d-\d\d \d\d:00Z"
+    model = r"\(customer_identifier\)"
+    assert re.search(rf"Acme Corp storage_tb {hour} 2.5 TB {model}: accepted", notice_text)
+    assert re.search(rf"Acme Corp api_calls {hour} 300 call {model}: accepted", notice_text)
+    assert re.search(rf"Initech api_calls {hour} 10 call {model}: not_subscribed", notice_text)
 
     billed = {(c, d): q for (_, c, d, _), q in bot.marketplace.billed().items()}
     assert billed == {

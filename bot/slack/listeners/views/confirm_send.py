@@ -77,8 +77,8 @@ async def _send(
         await client.views_update(view_id=view_id, view=message_view("Send interrupted", UNKNOWN))
         raise
     await client.views_update(view_id=view_id, view=_result(report))
-    message = report.message()
-    await deps.notifier.send(replace(message, facts=[("entered by", f"<@{user}>"), *message.facts]))
+    message = report.message(every_record=True)
+    await deps.notifier.send(replace(message, facts=[("sent by", f"<@{user}>"), *message.facts]))
 
 
 def _result(report: SubmitReport) -> dict[str, Any]:
