@@ -18,6 +18,7 @@ import polars as pl
 from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
+from core.formatting import quantity
 from core.marketplace.window import earliest_open_hour
 from core.models import Aggregation, Customer, Dimension, LateUsage
 from core.periods import hour_list
@@ -101,5 +102,6 @@ def _amount(found: _Found, dimension: Dimension) -> str:
     if dimension.aggregation == Aggregation.COUNT:
         return f"{found.count:,} records"
     if dimension.aggregation == Aggregation.SUM:
-        return f"{(found.sum * dimension.unit_scale).normalize():,f} {dimension.unit}".rstrip()
+        units = quantity(found.sum * dimension.unit_scale, grouped=True)
+        return f"{units} {dimension.unit}".rstrip()
     return f"{found.count:,} readings"

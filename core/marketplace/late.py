@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from sqlmodel import Session, col, or_, select
 
+from core.formatting import quantity
 from core.models import Customer, Dimension, LateOutcome, LateUsage
 from core.periods import hour_list, month_floor
 
@@ -102,9 +103,10 @@ def describe(customer: Customer, dimension: Dimension, rows: list[LateUsage]) ->
         if not mine:
             continue
         units = sum((r.units for r in mine), Decimal(0))
+        amount = f"{quantity(units, grouped=True)} {dimension.unit}".rstrip()
         text = (
-            f"{customer.name} {dimension.key}: {units.normalize():,f} {dimension.unit} ".rstrip()
-            + f" for {hour_list([r.hour for r in mine])}, older than Marketplace takes: "
+            f"{customer.name} {dimension.key}: {amount} for {hour_list([r.hour for r in mine])}, "
+            "older than Marketplace takes: "
         )
         if outcome == LateOutcome.REPORTED:
             lines.append(text + (mine[0].reason or "not billed"))
@@ -112,5 +114,5 @@ def describe(customer: Customer, dimension: Dimension, rows: list[LateUsage]) ->
         into = sorted({r.into_hour for r in mine if r.into_hour})
         where = f"the {into[0]:%Y-%m-%d %H:00}Z record" if into else "the next record"
         billable = sum((r.billable for r in mine), Decimal(0))
-        lines.append(text + f"carried into {where} ({billable.normalize():,f} billable)")
+        lines.append(text + f"carried into {where} ({quantity(billable, grouped=True)} billable)")
     return lines

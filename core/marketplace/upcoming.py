@@ -12,6 +12,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, or_, select
 
+from core.formatting import quantity
 from core.marketplace.identity import IdentityError, identity_for
 from core.marketplace.usage import period_of, period_value, stamp_hour
 from core.models import Customer, Dimension, Product, RatingPeriod
@@ -57,5 +58,5 @@ def _line(
     )
     return (
         f"at the close of {label}: {customer.name} {dimension.key} {hour:%Y-%m-%d %H:00}Z "
-        f"{units.normalize():f} {dimension.unit} so far ({model}; before entitlements)"
+        f"{quantity(units)} {dimension.unit} so far ({model}; before entitlements)"
     )
