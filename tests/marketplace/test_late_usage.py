@@ -88,6 +88,7 @@ def test_late_usage_is_carried_into_the_next_open_hour(world, marketplace, clock
         "Alpha calls: 1,050 call for 2026-11-22 04:00Z, 05:00Z, 06:00Z, older than "
         "Marketplace takes: carried into the 2026-11-23 11:00Z record (1,050 billable)"
     ]
+    assert f"late: {found.late[0]}" in found.message().lines  # the channel notice says it
     eleven = NOON - timedelta(hours=1)  # the next record after the late usage was found
     assert billed_calls(marketplace) == {eleven - timedelta(hours=1): 0, eleven: Decimal(1050)}
     with Session(world.engine) as session:
