@@ -18,6 +18,7 @@ from sqlalchemy import case, select, update
 from sqlmodel import Session, col
 
 from core.customers.lookup import alias_map
+from core.ingest.late import note_late
 from core.ingest.read.aggregate import ROLLUP_KEY, combine
 from core.ingest.read.validate import QUANTITY
 from core.ingest.rollup_writer import write_rollups
@@ -30,7 +31,9 @@ def resolve_unmatched(session: Session, *, now: datetime) -> int:
     rows = _lock_mapped(session, aliases)
     if not rows:
         return 0
-    write_rollups(session, _as_rollups(rows, aliases))
+    rollups = _as_rollups(rows, aliases)
+    write_rollups(session, rollups)
+    note_late(session, rollups, now=now)  # a mapping that came late: its old hours are late
     session.execute(
         update(UnmatchedUsage)
         .where(col(UnmatchedUsage.id).in_([row.id for row in rows]))

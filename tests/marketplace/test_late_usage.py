@@ -185,3 +185,30 @@ def test_late_usage_days_old_is_carried(world, marketplace, clock, calls, tmp_pa
         "into the 2026-11-23 11:00Z record (70 billable)"
     ]
     assert billed_calls(marketplace)[NOON - timedelta(hours=1)] == 70
+
+
+def test_unmatched_usage_mapped_after_the_window_is_carried(
+    world, marketplace, clock, calls, tmp_path
+):
+    """Usage under an id no customer had yet is billed once the mapping appears; if that
+    is after Marketplace's window, it is late usage like any other."""
+    submit(world, marketplace, clock, NOON - timedelta(minutes=55), "carry")
+    folder = tmp_path / "usage"
+    folder.mkdir()
+    (folder / "new.jsonl").write_text(
+        '{"timestamp": "2026-11-22T05:20:00Z", "customer": "cl-alpha-dr", '
+        '"dimension": "calls", "quantity": 90}\n'
+    )
+    now = NOON + timedelta(minutes=30)
+    source = open_source(str(folder), s3_client=None)
+    assert ingest_pass(world.engine, source=source, now=now, worker="w").unmatched == 1
+    with Session(world.engine) as session:
+        session.add(CustomerAlias(customer_id=world.alpha.id or 0, usage_id="cl-alpha-dr"))
+        session.commit()
+    assert ingest_pass(world.engine, source=source, now=now, worker="w").resolved == 1
+    found = submit(world, marketplace, clock, now, "carry")
+    assert found.late == [
+        "Alpha calls: 90 call for 2026-11-22 05:00Z, older than Marketplace takes: carried "
+        "into the 2026-11-23 11:00Z record (90 billable)"
+    ]
+    assert billed_calls(marketplace)[NOON - timedelta(hours=1)] == 90
