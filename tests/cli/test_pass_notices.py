@@ -101,7 +101,10 @@ async def test_quiet_leaves_slack_out(
 async def test_a_clean_pass_posts_nothing_like_its_job(
     usage_folder: Path, slack: SlackApiStandIn, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    (usage_folder / "2026-11-22.jsonl").write_text(GOOD)
+    # An hour Marketplace still takes: older usage is late usage, which is said.
+    recent = hour_floor(datetime.now(UTC)) - timedelta(hours=1)
+    line = GOOD.replace("2026-11-22T01:00:00Z", f"{recent:%Y-%m-%dT%H:%M:%SZ}")
+    (usage_folder / "2026-11-22.jsonl").write_text(line)
     _slack_env(monkeypatch, slack)
     assert await _meterbot("ingest", "--max-age-days", "3650") == 0
     assert slack.calls_to("chat.postMessage") == []
