@@ -37,6 +37,19 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
 
 
+def one_transaction(session: Session) -> None:
+    """Make sure savepoints nest inside the unit of work's transaction.
+
+    Python's sqlite3 opens no transaction before a SAVEPOINT, so on SQLite a released
+    savepoint (`session.begin_nested()`) commits at once, and a later rollback cannot
+    undo it. Call this before the first savepoint of a unit of work that may roll back.
+    """
+    connection = session.connection()
+    raw = connection.connection.dbapi_connection
+    if connection.dialect.name == "sqlite" and raw is not None and not raw.in_transaction:
+        connection.exec_driver_sql("BEGIN")
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")

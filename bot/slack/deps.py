@@ -12,7 +12,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlmodel import Session
@@ -28,6 +28,7 @@ T = TypeVar("T")
 CONTEXT_KEY = "meterbot"
 DATABASE_SLOTS = 2
 ACK_THREADS = 4  # work an acknowledgement waits for (options, form checks)
+UPLOAD_WAIT = timedelta(minutes=10)  # after `/meter upload`, a file shared in the channel counts
 
 
 class RecentKeys:
@@ -54,6 +55,8 @@ class SlackDeps:
     handled: RecentKeys = field(default_factory=RecentKeys)
     # Figures worth keeping a few minutes (the home tab's top customers), by key.
     cache: dict[str, tuple[float, Any]] = field(default_factory=dict)
+    # (channel, user) -> until when a file they share there is read as usage
+    upload_waits: dict[tuple[str, str], datetime] = field(default_factory=dict)
     _slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(DATABASE_SLOTS))
     _ack_threads: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(ACK_THREADS, thread_name_prefix="slack-ack")
@@ -69,6 +72,20 @@ class SlackDeps:
 
     def is_admin(self, user_id: str) -> bool:
         return user_id in self.services.settings.admins
+
+    def expect_upload(self, channel: str, user: str) -> None:
+        """`/meter upload` in a channel: the user's next file there is usage to read."""
+        now = self.now()
+        self.upload_waits = {k: t for k, t in self.upload_waits.items() if t > now}
+        self.upload_waits[(channel, user)] = now + UPLOAD_WAIT
+
+    def takes_upload(self, channel: str, user: str) -> bool:
+        """Whether a file `user` shared in `channel` is meant for meterbot: always in a
+        direct message with the bot; in a channel, once, after `/meter upload`."""
+        if channel.startswith("D"):
+            return True
+        until = self.upload_waits.pop((channel, user), None)
+        return until is not None and until > self.now()
 
     async def read(self, work: Callable[[Session], T], *, before_ack: bool = False) -> T:
         """Run `work(session)` in a worker thread (a unit of work that commits if it wrote).

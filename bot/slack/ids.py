@@ -31,6 +31,12 @@ RETRY_RECORDS = RETRY_ACTION
 # Home tab
 HOME_REFRESH = "meter_home_refresh"
 
+# A usage file shared with the bot: the preview's buttons (value: the upload id), the
+# confirm modal (private_metadata: the upload id)
+UPLOAD_REVIEW = "meter_upload_review"
+UPLOAD_DISCARD = "meter_upload_discard"
+UPLOAD_CONFIRM_VIEW = "meter_upload_confirm_view"
+
 ALL_ACTIONS = (
     CONTRACT_PICKER,
     ENTER_USAGE,
@@ -38,8 +44,10 @@ ALL_ACTIONS = (
     CONTRACTS_NEXT,
     RETRY_RECORDS,
     HOME_REFRESH,
+    UPLOAD_REVIEW,
+    UPLOAD_DISCARD,
 )
-ALL_VIEWS = (ENTER_USAGE_VIEW, CONFIRM_VIEW)
+ALL_VIEWS = (ENTER_USAGE_VIEW, CONFIRM_VIEW, UPLOAD_CONFIRM_VIEW)
 
 
 def quantity_block_id(customer_id: int, dimension_id: int) -> str:

@@ -21,6 +21,7 @@ SUBCOMMANDS = [
     Subcommand("help", "", "what /meter can do"),
     Subcommand("contracts", "[product]", "contracts with usage so far this month; enter usage"),
     Subcommand("enter", "[customer]", "enter usage by hand and send it to Marketplace", True),
+    Subcommand("upload", "", "share a usage CSV in this channel to review and send it", True),
     Subcommand("usage", "CUSTOMER [day|month]", "a customer's usage with a chart"),
     Subcommand("plans", "", "plans and their prices"),
     Subcommand("invoice", "CUSTOMER [YYYY-MM]", "a customer's invoice (this month by default)"),

@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from core.db import session_scope
+from core.db import one_transaction, session_scope
 from core.errors import InvalidInput, NotFound
 from core.marketplace.due import build_due
 from core.marketplace.identity import IdentityError, identity_for
@@ -25,9 +25,9 @@ from core.marketplace.records import OutgoingRecord, Sender, batches
 from core.marketplace.report import DRY_RUN, RecordOutcome, SubmitReport
 from core.marketplace.sending import _Names, screen_stale, send_rows
 from core.marketplace.upcoming import at_period_close
-from core.marketplace.window import latest_open_hour
+from core.marketplace.window import earliest_open_hour, latest_open_hour
 from core.models import AuditEvent, Customer, Dimension, LedgerStatus, MeteringRecord, Product
-from core.periods import HOUR
+from core.periods import HOUR, hour_floor
 from core.usage.manual_entry import Entry
 
 __all__ = ["RecordOutcome", "SubmitReport", "retry_records", "send_manual"]
@@ -132,17 +132,23 @@ def send_manual(
     actor: str,
     client: Sender,
     now: datetime,
+    source: str | None = None,
 ) -> SubmitReport:
-    """Send hand-entered usage now, each entry on its own ledger row with `source=actor`.
+    """Send hand-entered usage now, each entry on its own ledger row with `source` (by
+    default `actor`, who is named in the audit trail either way).
 
-    An entry goes into the current hour; if that hour's row for the customer and dimension
-    was already sent, into the next free hour (queued until it begins; the outcome says so).
+    An entry goes into its own hour, or the current one when it names none or its hour is
+    older than Marketplace accepts (carried, as the late-usage rule says); if that hour's
+    row for the customer and dimension was already sent, into the next free hour (queued
+    until it begins; the outcome says so).
     """
     if not entries:
         raise InvalidInput("nothing to send: enter a quantity for at least one dimension")
     report = SubmitReport(dry_run=client.dry_run)
+    source = source or actor
     with session_scope(engine) as session:
-        rows = [_manual_row(session, entry, actor=actor, now=now) for entry in entries]
+        one_transaction(session)  # all rows or none, and a dry run writes nothing
+        rows = [_manual_row(session, entry, source=source, now=now) for entry in entries]
         session.add(_audit(actor, "marketplace.send_manual", rows, now))
         if client.dry_run:
             names = _Names(session, rows)
@@ -157,7 +163,7 @@ def send_manual(
     return report
 
 
-def _manual_row(session: Session, entry: Entry, *, actor: str, now: datetime) -> MeteringRecord:
+def _manual_row(session: Session, entry: Entry, *, source: str, now: datetime) -> MeteringRecord:
     customer = session.get(Customer, entry.customer_id)
     dimension = session.get(Dimension, entry.dimension_id)
     if customer is None or dimension is None:
@@ -173,7 +179,26 @@ def _manual_row(session: Session, entry: Entry, *, actor: str, now: datetime) ->
         quantity = check_manual(entry.quantity, dimension)
     except InvalidInput as exc:
         raise InvalidInput(f"{dimension.key} for {customer.name}: {exc}") from None
-    return _insert_in_free_hour(session, customer, dimension, quantity, actor=actor, now=now)
+    wanted = _wanted_hour(entry.hour, now)
+    return _insert_in_free_hour(
+        session, customer, dimension, quantity, wanted, source=source, now=now
+    )
+
+
+def _wanted_hour(hour: datetime | None, now: datetime) -> tuple[datetime, str]:
+    """The hour an entry asks for, or the current one (with why) when it cannot have it."""
+    current = latest_open_hour(now)
+    if hour is None:
+        return current, "entered by hand"
+    hour = hour_floor(hour)
+    if hour > current:
+        return current, f"entered by hand for {hour:%Y-%m-%d %H:00}Z, which has not begun"
+    if hour < earliest_open_hour(now):
+        return current, (
+            f"entered by hand for {hour:%Y-%m-%d %H:00}Z, older than Marketplace accepts: "
+            "carried into the current hour"
+        )
+    return hour, "entered by hand"
 
 
 def _insert_in_free_hour(
@@ -181,28 +206,29 @@ def _insert_in_free_hour(
     customer: Customer,
     dimension: Dimension,
     quantity: Decimal,
+    wanted: tuple[datetime, str],
     *,
-    actor: str,
+    source: str,
     now: datetime,
 ) -> MeteringRecord:
-    wanted = hour = latest_open_hour(now)
+    first, note = wanted
+    hour = first
     while True:
         row = MeteringRecord(
             customer_id=customer.id or 0,
             dimension_id=dimension.id or 0,
             hour=hour,
             quantity=quantity,
-            source=actor,
+            source=source[:100],
             created_at=now,
             updated_at=now,
         )
-        if hour != wanted:
+        row.note = note
+        if hour != first:
             row.note = (
-                f"entered by hand; {wanted:%H:00}Z was already sent for {dimension.key}, "
+                f"{note}; {first:%H:00}Z was already sent for {dimension.key}, "
                 f"so this goes in {hour:%Y-%m-%d %H:00}Z"
-            )
-        else:
-            row.note = "entered by hand"
+            )[:500]
         try:
             with session.begin_nested():
                 session.add(row)

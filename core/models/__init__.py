@@ -25,6 +25,7 @@ from core.models.ingest import IngestedObject, QuarantinedLine
 from core.models.ledger import LateOutcome, LateUsage, LedgerStatus, MeteringRecord
 from core.models.ops import AuditEvent, Invoice
 from core.models.ops_jobs import AlertRule, AlertState, JobRun  # noqa: F401  (tables)
+from core.models.uploads import UploadState, UsageUpload
 from core.models.usage import HourlyRollup, UnmatchedUsage, UsageIdRollup
 
 __all__ = [
@@ -57,5 +58,7 @@ __all__ = [
     "QuarantinedLine",
     "RatingPeriod",
     "UnmatchedUsage",
+    "UploadState",
     "UsageIdRollup",
+    "UsageUpload",
 ]

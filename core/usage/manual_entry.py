@@ -46,6 +46,7 @@ class Entry:
     customer_id: int
     dimension_id: int
     quantity: Decimal
+    hour: datetime | None = None  # the hour the usage belongs to (a shared file); None: now
 
 
 Key = tuple[int, int]  # (customer id, dimension id)

@@ -41,6 +41,18 @@ class Call:
     data: bytes = b""
 
 
+@dataclass
+class SharedFile:
+    """A file a user shared in a channel: served by files.info and at its download URL."""
+
+    id: str
+    name: str
+    data: bytes
+    channel: str
+    user: str
+    ts: str
+
+
 class InvalidPayload(Exception):
     """A view or block list that Slack would refuse."""
 
@@ -54,14 +66,17 @@ class SlackApiStandIn:
         self._failures: list[tuple[str | None, int, str | None]] = []  # (method, status, retry)
         self._ids = itertools.count(1)
         self._views: dict[str, dict[str, Any]] = {}
+        self.files: dict[str, SharedFile] = {}
         self._server: TestServer | None = None
 
     # -- lifecycle -----------------------------------------------------------------
     async def __aenter__(self) -> SlackApiStandIn:
-        app = web.Application()
+        app = web.Application(client_max_size=64 * 2**20)  # uploads of a few MB, as Slack takes
         app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)  # files.info is a GET
         app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_post("/response/{token}", self._response_url)
+        app.router.add_get("/files/{file_id}/{name}", self._download)
         self._server = TestServer(app, host="127.0.0.1", port=0)
         await self._server.start_server()
         return self
@@ -109,6 +124,13 @@ class SlackApiStandIn:
             await asyncio.sleep(0.01)
         return self.calls_to(method)
 
+    def share_file(self, name: str, data: bytes, *, channel: str, user: str) -> SharedFile:
+        """A file as Slack holds it once `user` shared it in `channel` (its message's ts)."""
+        n = next(self._ids)
+        shared = SharedFile(f"F{n:08d}", name, data, channel, user, f"1700000100.{n:06d}")
+        self.files[shared.id] = shared
+        return shared
+
     def view(self, view_id: str) -> dict[str, Any]:
         """The latest version of a view the bot opened, pushed or updated."""
         return self._views[view_id]
@@ -140,6 +162,38 @@ class SlackApiStandIn:
         self.calls.append(Call("upload", {"file_id": request.match_info["file_id"]}, data=data))
         return web.Response(text=f"OK - {len(data)}")
 
+    async def _download(self, request: web.Request) -> web.Response:
+        """A file's bytes, to the bot token only; anyone else gets Slack's sign-in page."""
+        self.calls.append(Call("download", dict(request.match_info), dict(request.headers)))
+        shared = self.files.get(request.match_info["file_id"])
+        if not request.headers.get("Authorization", "").startswith("Bearer xoxb-"):
+            return web.Response(status=200, text="<html>Sign in</html>", content_type="text/html")
+        if shared is None:
+            return web.Response(status=404, text="file_not_found")
+        return web.Response(body=shared.data, content_type="application/octet-stream")
+
+    def _file_info(self, body: dict[str, Any]) -> dict[str, Any]:
+        shared = self.files.get(str(body.get("file", "")))
+        if shared is None:
+            return {"ok": False, "error": "file_not_found"}
+        url = f"{self.base_url}files/{shared.id}/{shared.name}"
+        kind = "private" if shared.channel.startswith(("D", "G")) else "public"
+        return {
+            "ok": True,
+            "file": {
+                "id": shared.id,
+                "name": shared.name,
+                "title": shared.name,
+                "filetype": shared.name.rpartition(".")[2],
+                "size": len(shared.data),
+                "user": shared.user,
+                "url_private": url,
+                "url_private_download": url,
+                "permalink": f"https://test.slack.com/files/{shared.user}/{shared.id}/{shared.name}",
+                "shares": {kind: {shared.channel: [{"ts": shared.ts}]}},
+            },
+        }
+
     async def _response_url(self, request: web.Request) -> web.Response:
         body = await _read_body(request)
         self.calls.append(Call("response_url", body))
@@ -170,6 +224,8 @@ class SlackApiStandIn:
                 raise InvalidPayload("channel is required")
             ts = f"1700000000.{next(self._ids):06d}"
             return {"ok": True, "channel": body["channel"], "ts": ts, "message_ts": ts}
+        if method == "files.info":
+            return self._file_info(body)
         if method == "files.getUploadURLExternal":
             file_id = f"F{next(self._ids):08d}"
             return {

@@ -457,3 +457,33 @@ def test_send_manual_refuses_what_the_form_refuses_and_writes_nothing(world, mar
                     client=fast_client(marketplace), now=clock.now)  # fmt: skip
     assert ledger(world) == []
     assert marketplace.calls == 0
+
+
+def test_send_manual_with_hours_uses_each_hour_a_later_one_or_the_current_one(
+    world, marketplace, clock
+):
+    from core.marketplace.submit import send_manual
+    from core.usage.manual_entry import Entry
+
+    now = START + timedelta(days=1, hours=5, minutes=10)  # 2026-11-23 05:10
+    clock.now = now
+    send = dict(actor="U0123", client=fast_client(marketplace), now=now, source="upload:a.csv")
+    h3 = START + timedelta(days=1, hours=3)
+    first = send_manual(world.engine, entries=[Entry(world.alpha.id, world.storage.id,
+                                                           D("1"), h3)], **send)  # fmt: skip
+    assert first.counts == {"accepted": 1}
+    entries = [
+        Entry(world.alpha.id, world.storage.id, D("2"), h3 + timedelta(minutes=30)),
+        Entry(world.alpha.id, world.seats.id, D("4"), START),  # 29 hours old
+    ]
+    second = send_manual(world.engine, entries=entries, **send)
+    assert second.counts == {"accepted": 2}
+    assert billed(marketplace, "cust-alpha", "storage_tb") == {
+        h3: D(1),
+        h3 + timedelta(hours=1): D(2),
+    }
+    assert billed(marketplace, "cust-alpha", "seats") == {START + timedelta(days=1, hours=5): D(4)}
+    moved = row(world, "Alpha", "storage", h3 + timedelta(hours=1))
+    assert moved.source == "upload:a.csv" and "already sent" in (moved.note or "")
+    carried = row(world, "Alpha", "seats", START + timedelta(days=1, hours=5))
+    assert "older than Marketplace accepts" in (carried.note or "")

@@ -15,6 +15,7 @@ from tests.slack.conftest import Bot
 from tests.slack.helpers import reply_containing
 from tests.slack.signed import EVENTS as EVENTS_PATH
 from tests.slack.signed import USER
+from tests.slack.uploads import share
 
 MANIFEST = Path(__file__).parents[2] / "manifest.yml"
 # The bot token scope each Web API method needs (methods that need none map to None).
@@ -29,6 +30,8 @@ METHOD_SCOPES: dict[str, str | None] = {
     "files.getUploadURLExternal": "files:write",
     "files.completeUploadExternal": "files:write",
     "upload": None,  # the upload URL itself
+    "files.info": "files:read",
+    "download": "files:read",  # a shared file's url_private_download, with the bot token
     "response_url": None,  # response URLs need no token
 }
 
@@ -66,6 +69,8 @@ async def test_scopes_are_exactly_those_the_bot_uses(bot: Bot) -> None:
     await bot.slack.wait_for("views.publish", count=2)
     await bot.says.command("status", user=USER)
     await reply_containing(bot.slack, "meterbot status")
+    await share(bot, "usage.csv", b"timestamp,customer,dimension,quantity\nx,y,z,1\n")
+    await bot.slack.wait_for("download")
 
     called = {call.method for call in bot.slack.calls}
     unknown = called - set(METHOD_SCOPES)

@@ -9,6 +9,8 @@ from .enter_usage import enter_usage
 from .home_refresh import home_refresh
 from .picked import contracts_picked
 from .retry_records import retry_records
+from .upload_discard import upload_discard
+from .upload_review import upload_review
 
 
 def register(app: AsyncApp) -> None:
@@ -18,3 +20,5 @@ def register(app: AsyncApp) -> None:
     app.action(ids.CONTRACTS_NEXT)(contracts_page)
     app.action(ids.RETRY_RECORDS)(retry_records)
     app.action(ids.HOME_REFRESH)(home_refresh)
+    app.action(ids.UPLOAD_REVIEW)(upload_review)
+    app.action(ids.UPLOAD_DISCARD)(upload_discard)

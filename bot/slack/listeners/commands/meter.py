@@ -14,13 +14,14 @@ from bot.slack.errors import reported
 from bot.slack.subcommands import Unknown, parse
 from bot.slack.views.help import help_blocks, help_text
 
-from . import alerts, contracts, digest, enter, invoice, plans, status, usage
+from . import alerts, contracts, digest, enter, invoice, plans, status, upload, usage
 from .request import CommandRequest
 
 Handler = Callable[[CommandRequest], Awaitable[None]]
 HANDLERS: dict[str, Handler] = {
     "contracts": contracts.run,
     "enter": enter.run,
+    "upload": upload.run,
     "usage": usage.run,
     "plans": plans.run,
     "invoice": invoice.run,
