@@ -79,6 +79,12 @@ class Services:
         return boto3.client("marketplace-agreement", region_name="us-east-1", config=AWS_CONFIG)
 
     @cached_property
+    def cloudtrail(self) -> Any:
+        """The CloudTrail client (AWS_ENDPOINT_URL_CLOUDTRAIL honoured), in the region the
+        metering calls are made in, so their events are there."""
+        return boto3.client("cloudtrail", region_name=self.settings.aws_region, config=AWS_CONFIG)
+
+    @cached_property
     def sqs(self) -> Any:
         """The SQS client for the events queue (AWS_ENDPOINT_URL_SQS honoured)."""
         return boto3.client("sqs", region_name=self.settings.aws_region, config=SQS_CONFIG)

@@ -113,7 +113,7 @@ class AwsJsonServer:
 
     # -- dispatch -----------------------------------------------------------------------
     def handle(self, target: str, body: bytes, headers: dict[str, str]) -> dict[str, Any]:
-        prefix, _, name = target.partition(".")
+        prefix, _, name = target.rpartition(".")  # CloudTrail's prefix has dots
         if prefix != self.prefix or name not in self.model.operation_names:
             raise AwsError("UnknownOperationException", f"unknown target {target!r}")
         operation = self.model.operation_model(name)

@@ -85,6 +85,8 @@ class MarketplaceStandIn:
         self.calls = 0  # requests received, throttled or not
         self.throttled = 0
         self.requests: list[dict[str, Any]] = []  # every request body, in arrival order
+        # Told of every answered BatchMeterUsage call (a CloudTrail stand-in logs them).
+        self.trail: Callable[[dict[str, Any], dict[str, Any]], None] | None = None
         self._products: dict[str, _Product] = {}
         self._licenses: dict[str, tuple[str, str]] = {}  # arn -> (product code, account id)
         self._tokens: dict[str, tuple[dict[str, Any], datetime]] = {}  # -> (answer, expiry)
@@ -248,6 +250,8 @@ class MarketplaceStandIn:
         with self._lock:
             self.requests.append(request)
             answer = self._batch_meter_usage(request)
+            if self.trail is not None:
+                self.trail(request, answer)
             drop = fault == "drop" or (fault is None and self._drops > 0)
             self._drops -= 1 if drop and fault is None else 0
         return 200, answer, drop

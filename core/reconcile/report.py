@@ -1,0 +1,57 @@
+"""The outcome of a reconciliation, as the CLI prints it and the channel reads it."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+from core.notifier import Message, Severity
+from core.reconcile.findings import Finding
+
+CSV_COLUMNS = [
+    "kind", "customer", "dimension", "hour", "expected", "actual", "agreement_id",
+    "invoice_id", "currency", "detail",
+]  # fmt: skip
+SHOWN = 15  # findings listed in a message; the rest are counted
+
+
+@dataclass
+class ReconcileReport:
+    month: str
+    findings: list[Finding] = field(default_factory=list)
+    ledger_rows: int = 0
+    logged_records: int = 0
+    agreements: int = 0
+    notes: list[str] = field(default_factory=list)  # what could not be checked, and why
+
+    def as_text(self) -> str:
+        return self.message().as_text()
+
+    def message(self) -> Message:
+        facts = [
+            ("Ledger rows", str(self.ledger_rows)),
+            ("Records in CloudTrail", str(self.logged_records)),
+            ("Agreements", str(self.agreements)),
+        ]
+        lines = [f.detail for f in self.findings[:SHOWN]]
+        if len(self.findings) > SHOWN:
+            lines.append(f"... and {len(self.findings) - SHOWN} more (meterbot reconcile --csv)")
+        lines += self.notes
+        if not self.findings:
+            summary, severity = "the ledger agrees with what AWS received", Severity.SUCCESS
+        else:
+            summary, severity = f"{len(self.findings)} to look at", Severity.WARNING
+        title = f"Reconciliation {self.month}"
+        return Message(title, summary, severity, facts=facts, lines=lines)
+
+    def as_csv(self) -> str:
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(CSV_COLUMNS)
+        for f in self.findings:
+            hour = f"{f.hour:%Y-%m-%dT%H:%M:%SZ}" if f.hour else ""
+            cells = [f.kind.value, f.customer, f.dimension, hour, f.expected, f.actual]
+            cells += [f.agreement_id, f.invoice_id, f.currency, f.detail]
+            writer.writerow(["" if c is None else str(c) for c in cells])
+        return out.getvalue()

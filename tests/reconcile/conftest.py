@@ -1,0 +1,81 @@
+"""A reconciliation world: the Marketplace world of tests/marketplace, sends made through
+the real submission pass to the Marketplace stand-in, and a CloudTrail stand-in logging
+every call that stand-in answered, all on one clock."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import boto3
+import pytest
+from botocore.config import Config
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from core.marketplace.submit import submit_due
+from core.models import MeteringRecord
+from core.reconcile import CloudTrailReader
+from tests.fakes.cloudtrail import CloudTrailStandIn
+from tests.fakes.marketplace import MarketplaceStandIn
+from tests.marketplace.conftest import ACCOUNT, ARN, CODE, START, Clock, World, build_world
+from tests.marketplace.conftest import fast_client as fast_client
+
+H1 = START + timedelta(hours=1)  # 2026-11-22 01:00
+H2 = START + timedelta(hours=2)
+H3 = START + timedelta(hours=3)
+
+
+@dataclass
+class Books:
+    """Both sides: meterbot's world and AWS's (Marketplace and CloudTrail)."""
+
+    world: World
+    marketplace: MarketplaceStandIn
+    trail: CloudTrailStandIn
+    clock: Clock
+
+    def send(self, at: datetime) -> None:
+        """A scheduled submission pass at `at`."""
+        self.clock.now = at
+        submit_due(self.world.engine, client=fast_client(self.marketplace), now=at)
+
+    def record_id(self, customer_id: int | None, dimension_id: int | None, hour: datetime) -> str:
+        with Session(self.world.engine) as session:
+            row = session.exec(
+                select(MeteringRecord).where(
+                    MeteringRecord.customer_id == customer_id,
+                    MeteringRecord.dimension_id == dimension_id,
+                    MeteringRecord.hour == hour,
+                )
+            ).one()
+        assert row.metering_record_id is not None
+        return row.metering_record_id
+
+    def reader(self) -> CloudTrailReader:
+        return CloudTrailReader(cloudtrail_client(self.trail))
+
+
+def cloudtrail_client(trail: CloudTrailStandIn) -> object:
+    config = Config(retries={"total_max_attempts": 1, "mode": "standard"}, read_timeout=5)
+    return boto3.client(
+        "cloudtrail",
+        endpoint_url=trail.endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=config,
+    )
+
+
+@pytest.fixture
+def books(engine: Engine) -> Iterator[Books]:
+    clock = Clock(START)
+    with MarketplaceStandIn() as marketplace, CloudTrailStandIn(page_size=3) as trail:
+        marketplace.clock = trail.clock = clock
+        marketplace.add_product(CODE, ["storage_tb", "seats", "archive_tb_month"])
+        marketplace.subscribe(CODE, "cust-alpha")
+        marketplace.add_license(CODE, ARN, ACCOUNT)
+        marketplace.trail = trail.record_batch_meter_usage
+        yield Books(build_world(engine), marketplace, trail, clock)
