@@ -6,6 +6,7 @@ environment at import. Error messages name the environment variable at fault.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
@@ -145,6 +146,10 @@ class Settings(BaseSettings):
         "*/15 * * * *", validation_alias=_env("METERBOT_SCHEDULE_AGREEMENTS")
     )
     digest_channel: str | None = Field(None, validation_alias=_env("METERBOT_DIGEST_CHANNEL"))
+    # How far an agreement's monthly invoices may differ from the ledger at its rate card.
+    reconcile_tolerance: Decimal = Field(
+        Decimal("0.50"), ge=0, validation_alias=_env("METERBOT_RECONCILE_TOLERANCE")
+    )
     # Salesforce correlation: the SOQL query and `name=Field__c` overrides of the field mapping.
     salesforce_query: str | None = Field(None, validation_alias=_env("METERBOT_SALESFORCE_QUERY"))
     salesforce_fields: str | None = Field(None, validation_alias=_env("METERBOT_SALESFORCE_FIELDS"))

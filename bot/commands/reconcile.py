@@ -11,17 +11,18 @@ from typing import Any
 from bot.app import Services
 from bot.commands.notice import post_notice
 from core.periods import month_of, parse_month
-from core.reconcile import CloudTrailReader, reconcile_month
+from core.reconcile import CloudTrailReader, InvoiceReader, reconcile_month
 
 
 def register(verbs: Any) -> None:
     parser = verbs.add_parser(
         "reconcile",
-        help="check the ledger against what AWS received (CloudTrail)",
+        help="check the ledger against what AWS received and invoiced",
         description="Match a month's ledger rows with the BatchMeterUsage calls CloudTrail "
-        "logged: rows AWS has no trace of, records another sender billed, hours billed "
-        "twice, quantities or statuses that differ. Exit 3 when there is something to "
-        "look at.",
+        "logged (rows AWS has no trace of, records another sender billed, hours billed "
+        "twice, quantities or statuses that differ) and, once the month has ended, each "
+        "agreement's invoices with the ledger at its rate card. Exit 3 when there is "
+        "something to look at.",
     )
     parser.add_argument("--month", metavar="YYYY-MM", help="the month (default: this one)")
     parser.add_argument("--csv", action="store_true", help="print the findings as CSV")
@@ -33,7 +34,14 @@ def run(args: argparse.Namespace, services: Services) -> int:
     now = datetime.now(UTC)
     trail = CloudTrailReader(services.cloudtrail)
     period = parse_month(args.month) if args.month else month_of(now)
-    report = reconcile_month(services.engine, trail=trail, period=period, now=now)
+    report = reconcile_month(
+        services.engine,
+        trail=trail,
+        invoices=InvoiceReader(services.agreements),
+        period=period,
+        now=now,
+        tolerance=services.settings.reconcile_tolerance,
+    )
     print(report.as_csv() if args.csv else report.as_text(), end="\n" if not args.csv else "")
     if not args.quiet:
         asyncio.run(post_notice(services, report.message()))

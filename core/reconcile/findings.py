@@ -39,6 +39,7 @@ class Finding:
     agreement_id: str | None = None
     invoice_id: str | None = None
     currency: str | None = None
+    max_adjustment: Decimal | None = None  # the most AWS lets be refunded on the invoice
 
     @property
     def over_billed(self) -> bool:

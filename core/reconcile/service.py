@@ -1,19 +1,25 @@
-"""One reconciliation of a month: the ledger against what AWS received (CloudTrail).
+"""One reconciliation of a month: the ledger against what AWS received (CloudTrail) and
+what it invoiced (the Agreement Service).
 
 The service reads both sides, matches them with the pure functions of
-`core.reconcile.records` and returns a report; it changes nothing on the ledger.
+`core.reconcile.records` and `core.reconcile.money` and returns a report; it changes
+nothing on the ledger.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from core.periods import Period, month_label
 from core.reconcile.cloudtrail import CloudTrailReader, kept_since
+from core.reconcile.invoices import InvoiceReader
 from core.reconcile.ledger_side import aws_customers, sent_in
+from core.reconcile.money import compare_invoices
+from core.reconcile.rate_card import agreements_in, expected_cost
 from core.reconcile.records import Logged, match_records
 from core.reconcile.report import ReconcileReport
 from core.reconcile.trail import received_records
@@ -23,13 +29,32 @@ LOG_DELAY = timedelta(hours=1)
 # A month's records are sent until 06:00 on the next month's first day; a failed row
 # retried later still carries its month's hour, so calls are read a few days further.
 SENT_AFTER = timedelta(days=3)
+# AWS issues a month's usage invoices in the first days of the next month.
+INVOICED_AFTER = timedelta(days=5)
+DEFAULT_TOLERANCE = Decimal("0.50")
 
 
 def reconcile_month(
-    engine: Engine, *, trail: CloudTrailReader, period: Period, now: datetime
+    engine: Engine,
+    *,
+    trail: CloudTrailReader,
+    invoices: InvoiceReader | None = None,
+    period: Period,
+    now: datetime,
+    tolerance: Decimal = DEFAULT_TOLERANCE,
 ) -> ReconcileReport:
-    """The month's ledger rows against the BatchMeterUsage calls CloudTrail holds."""
+    """The month's ledger rows against the BatchMeterUsage calls CloudTrail holds and,
+    with `invoices`, each agreement's cost at its rate card against AWS's invoices."""
     report = ReconcileReport(month=month_label(period))
+    _check_records(engine, trail, period, now, report)
+    if invoices is not None:
+        _check_money(engine, invoices, period, now, tolerance, report)
+    return report
+
+
+def _check_records(
+    engine: Engine, trail: CloudTrailReader, period: Period, now: datetime, report: ReconcileReport
+) -> None:
     with Session(engine) as session:
         sent = sent_in(session, period)
         customers = aws_customers(session)
@@ -43,4 +68,32 @@ def reconcile_month(
             f"CloudTrail keeps 90 days: calls before {logged.since:%Y-%m-%d %H:%M} UTC "
             "could not be checked"
         )
-    return report
+
+
+def _check_money(
+    engine: Engine,
+    invoices: InvoiceReader,
+    period: Period,
+    now: datetime,
+    tolerance: Decimal,
+    report: ReconcileReport,
+) -> None:
+    if now < period.end:
+        report.notes.append(f"invoices are checked once {report.month} has ended")
+        return
+    with Session(engine) as session:
+        priced = [expected_cost(session, a, period) for a in agreements_in(session, period)]
+    report.agreements = len(priced)
+    for item in priced:
+        lines = invoices.lines(item.expected.agreement_id, period)
+        if not lines and now < period.end + INVOICED_AFTER:
+            report.notes.append(f"{item.expected.agreement_id}: not invoiced yet")
+            continue
+        finding = compare_invoices(item.expected, lines, tolerance)
+        if finding is not None:
+            report.findings.append(finding)
+        if item.unpriced:
+            report.notes.append(
+                f"{item.expected.agreement_id}: no AWS price for {', '.join(item.unpriced)}: "
+                "not counted in the expected amount"
+            )

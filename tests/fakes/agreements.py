@@ -4,7 +4,8 @@ Speaks what boto3 sends (AWS JSON 1.0, `X-Amz-Target: AWSMPCommerceService_v2020
 each request and answer checked against botocore's own service model (tests/fakes/aws_json).
 It holds purchase agreements as a seller sees them: SearchAgreements (as proposer, with
 the PartyType, AgreementType, Status, AcceptorAccountId and AfterLastUpdateTime filters,
-paginated), GetAgreementTerms and GetAgreementEntitlements (paginated), DescribeAgreement;
+paginated), GetAgreementTerms and GetAgreementEntitlements (paginated), DescribeAgreement,
+ListAgreementInvoiceLineItems (the invoices added with `add_invoice`, by billing period);
 unknown agreements answer ResourceNotFoundException, bad tokens ValidationException.
 
     with AgreementStandIn() as aws:
@@ -50,6 +51,7 @@ class AgreementStandIn(AwsJsonServer):
         self.agreements: dict[str, dict[str, Any]] = {}  # id -> summary (AWS's own names)
         self.terms: dict[str, list[dict[str, Any]]] = {}
         self.licences: dict[str, list[dict[str, Any]]] = {}
+        self.invoices: dict[str, list[dict[str, Any]]] = {}  # agreement id -> line groups
 
     # -- what the buyers bought ----------------------------------------------------------
     def add_agreement(
@@ -125,6 +127,34 @@ class AgreementStandIn(AwsJsonServer):
             licence["status"], licence["statusReasonCode"] = "DEPROVISIONED", "AGREEMENT_INACTIVE"
         self._touch(agreement_id)
 
+    def add_invoice(
+        self,
+        agreement_id: str,
+        invoice_id: str,
+        *,
+        month: tuple[int, int],
+        amount: str,
+        max_adjustment: str | None = None,
+        invoice_type: str = "INVOICE",
+        currency: str = "USD",
+    ) -> None:
+        """An invoice (or credit memo) AWS issued for the agreement's billing period."""
+        year, number = month
+        self.invoices.setdefault(agreement_id, []).append(
+            {
+                "agreementId": agreement_id,
+                "invoiceId": invoice_id,
+                "pricingCurrencyAmount": {
+                    "amount": amount,
+                    "maxAdjustmentAmount": max_adjustment or amount,
+                    "currencyCode": currency,
+                },
+                "invoiceBillingPeriod": {"month": number, "year": year},
+                "issuedTime": _stamp(self.clock()),
+                "invoiceType": invoice_type,
+            }
+        )
+
     def _touch(self, agreement_id: str) -> None:
         self.agreements[agreement_id]["lastUpdateTime"] = _stamp(self.clock())
 
@@ -154,6 +184,18 @@ class AgreementStandIn(AwsJsonServer):
         self._agreement(request["agreementId"])
         items = self.licences[request["agreementId"]]
         return self._page(request, items, "agreementEntitlements")
+
+    def op_ListAgreementInvoiceLineItems(self, request: dict[str, Any]) -> dict[str, Any]:
+        self._agreement(request["agreementId"])
+        found = [
+            line
+            for line in self.invoices.get(request["agreementId"], [])
+            if request.get("invoiceBillingPeriod", line["invoiceBillingPeriod"])
+            == line["invoiceBillingPeriod"]
+            and request.get("invoiceType", line["invoiceType"]) == line["invoiceType"]
+            and request.get("invoiceId", line["invoiceId"]) == line["invoiceId"]
+        ]
+        return self._page(request, found, "agreementInvoiceLineItemGroupSummaries")
 
     def _agreement(self, agreement_id: str) -> dict[str, Any]:
         if agreement_id not in self.agreements:
