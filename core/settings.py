@@ -145,6 +145,13 @@ class Settings(BaseSettings):
     schedule_agreements: str = Field(
         "*/15 * * * *", validation_alias=_env("METERBOT_SCHEDULE_AGREEMENTS")
     )
+    # Reconciliation with AWS: the month so far weekly, last month once invoices are out.
+    schedule_reconcile: str = Field(
+        "0 9 * * mon", validation_alias=_env("METERBOT_SCHEDULE_RECONCILE")
+    )
+    schedule_reconcile_monthly: str = Field(
+        "0 9 8 * *", validation_alias=_env("METERBOT_SCHEDULE_RECONCILE_MONTHLY")
+    )
     digest_channel: str | None = Field(None, validation_alias=_env("METERBOT_DIGEST_CHANNEL"))
     # How far an agreement's monthly invoices may differ from the ledger at its rate card.
     reconcile_tolerance: Decimal = Field(
@@ -166,6 +173,8 @@ class Settings(BaseSettings):
         "schedule_weekly_digest",
         "schedule_invoices",
         "schedule_agreements",
+        "schedule_reconcile",
+        "schedule_reconcile_monthly",
     )
     @classmethod
     def _cron(cls, value: str) -> str:

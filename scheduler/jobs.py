@@ -11,7 +11,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import Engine
@@ -27,7 +27,8 @@ from core.marketplace.client import Sender
 from core.marketplace.report import SubmitReport
 from core.marketplace.submit import submit_due
 from core.notifier import Message, Notifier
-from core.periods import hour_floor, month_of, previous_month
+from core.periods import Period, hour_floor, month_of, previous_month
+from core.reconcile import CloudTrailReader, InvoiceReader, ReconcileReport, reconcile_and_keep
 from core.reports.digests import DigestKind, build_digest, digest_message
 from core.settings import Settings
 from scheduler.pass_notices import alert_notices, ingest_notices, submit_notices, sync_notices
@@ -52,6 +53,8 @@ class ServicesLike(Protocol):
     def sender(self) -> Sender: ...
     @property
     def agreements(self) -> Any: ...
+    @property
+    def cloudtrail(self) -> Any: ...
 
 
 @dataclass
@@ -64,6 +67,7 @@ class Jobs:
     submit_due: Callable[..., SubmitReport] = submit_due
     sync_customers: Callable[..., SyncReport] = sync_from_salesforce
     sync_agreements: Callable[..., AgreementsReport] = sync_agreements
+    reconcile_and_keep: Callable[..., ReconcileReport] = reconcile_and_keep
     posted: list[Message] = field(default_factory=list)  # what this process posted, newest last
     alerts_hour: datetime | None = field(default=None, repr=False)  # last hour alerts ran in
 
@@ -121,6 +125,37 @@ class Jobs:
         if report.changed:
             await self.post(report.message())
         return report.message().summary
+
+    async def reconcile_weekly(self, now: datetime) -> str:
+        """The months the last week touched, against CloudTrail; posted when open."""
+        months = sorted({month_of(now - timedelta(days=7)), month_of(now)}, key=lambda p: p.start)
+        summaries = []
+        for month in months:
+            report = await self._reconcile(month, now, "reconcile_weekly")
+            if report.open:
+                await self.post(report.message())
+            summaries.append(report.message().summary)
+        return "; ".join(summaries)
+
+    async def reconcile_monthly(self, now: datetime) -> str:
+        """Last month, once AWS has issued its invoices: records and money, always posted."""
+        report = await self._reconcile(month_of(previous_month(now)), now, "reconcile_monthly")
+        await self.post(report.message())
+        return report.message().summary
+
+    async def _reconcile(self, month: Period, now: datetime, actor: str) -> ReconcileReport:
+        services = self.services
+        return await asyncio.to_thread(
+            lambda: self.reconcile_and_keep(
+                services.engine,
+                trail=CloudTrailReader(services.cloudtrail),  # boto3 built in the thread
+                invoices=InvoiceReader(services.agreements),
+                period=month,
+                now=now,
+                actor=actor,
+                tolerance=services.settings.reconcile_tolerance,
+            )
+        )
 
     async def submit(self, now: datetime) -> str:
         return await self._submit(now, heartbeat=self.services.settings.heartbeat)

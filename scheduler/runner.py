@@ -65,6 +65,14 @@ def job_specs(jobs: Jobs) -> list[JobSpec]:
         specs.append(JobSpec("salesforce_sync", s.schedule_salesforce, jobs.salesforce, 10 * 60))
     if not s.dry_run:  # live Marketplace: AWS's agreements are the contracts' truth
         specs.append(JobSpec("agreements_sync", s.schedule_agreements, jobs.agreements, 10 * 60))
+        # CloudTrail and the invoices are AWS's: only a live account has anything to compare.
+        weekly, monthly = s.schedule_reconcile, s.schedule_reconcile_monthly
+        specs.append(JobSpec("reconcile_weekly", weekly, jobs.reconcile_weekly, 6 * 3600))
+        specs.append(
+            JobSpec(
+                "reconcile_monthly", monthly, jobs.reconcile_monthly, 12 * 3600, timedelta(days=3)
+            )
+        )
     return [spec for spec in specs if spec.schedule != "off"]
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from bot.app import Services
 from bot.commands.notice import post_notice
 from core.periods import month_of, parse_month
-from core.reconcile import CloudTrailReader, InvoiceReader, reconcile_month
+from core.reconcile import CloudTrailReader, InvoiceReader, reconcile_and_keep
 
 
 def register(verbs: Any) -> None:
@@ -21,8 +21,8 @@ def register(verbs: Any) -> None:
         description="Match a month's ledger rows with the BatchMeterUsage calls CloudTrail "
         "logged (rows AWS has no trace of, records another sender billed, hours billed "
         "twice, quantities or statuses that differ) and, once the month has ended, each "
-        "agreement's invoices with the ledger at its rate card. Exit 3 when there is "
-        "something to look at.",
+        "agreement's invoices with the ledger at its rate card. The run and its findings "
+        "are kept; exit 3 while some are open.",
     )
     parser.add_argument("--month", metavar="YYYY-MM", help="the month (default: this one)")
     parser.add_argument("--csv", action="store_true", help="print the findings as CSV")
@@ -34,20 +34,21 @@ def run(args: argparse.Namespace, services: Services) -> int:
     now = datetime.now(UTC)
     trail = CloudTrailReader(services.cloudtrail)
     period = parse_month(args.month) if args.month else month_of(now)
-    report = reconcile_month(
+    report = reconcile_and_keep(
         services.engine,
         trail=trail,
         invoices=InvoiceReader(services.agreements),
         period=period,
         now=now,
         tolerance=services.settings.reconcile_tolerance,
+        actor="cli",
     )
     print(report.as_csv() if args.csv else report.as_text(), end="\n" if not args.csv else "")
     if not args.quiet:
         asyncio.run(post_notice(services, report.message()))
-    if report.findings:
+    if report.open:
         print(
-            f"meterbot: {len(report.findings)} differences with AWS for {report.month} "
+            f"meterbot: {len(report.open)} open differences with AWS for {report.month} "
             f"(meterbot reconcile --month {report.month} --csv)",
             file=sys.stderr,
         )

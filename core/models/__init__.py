@@ -25,6 +25,7 @@ from core.models.ingest import IngestedObject, QuarantinedLine
 from core.models.ledger import LateOutcome, LateUsage, LedgerStatus, MeteringRecord
 from core.models.ops import AuditEvent, Invoice
 from core.models.ops_jobs import AlertRule, AlertState, JobRun  # noqa: F401  (tables)
+from core.models.reconcile import FindingState, ReconcileFinding, ReconcileRun, RefundRequest
 from core.models.uploads import UploadState, UsageUpload
 from core.models.usage import HourlyRollup, UnmatchedUsage, UsageIdRollup
 
@@ -42,6 +43,7 @@ __all__ = [
     "Entitlement",
     "EntitlementPeriod",
     "FieldMapping",
+    "FindingState",
     "HourlyRollup",
     "IngestedObject",
     "Invoice",
@@ -57,6 +59,9 @@ __all__ = [
     "Product",
     "QuarantinedLine",
     "RatingPeriod",
+    "ReconcileFinding",
+    "ReconcileRun",
+    "RefundRequest",
     "UnmatchedUsage",
     "UploadState",
     "UsageIdRollup",

@@ -10,7 +10,7 @@ from core.notifier import Message, Severity
 from core.reconcile.findings import Finding
 
 CSV_COLUMNS = [
-    "kind", "customer", "dimension", "hour", "expected", "actual", "agreement_id",
+    "kind", "state", "customer", "dimension", "hour", "expected", "actual", "agreement_id",
     "invoice_id", "currency", "detail",
 ]  # fmt: skip
 SHOWN = 15  # findings listed in a message; the rest are counted
@@ -24,6 +24,12 @@ class ReconcileReport:
     logged_records: int = 0
     agreements: int = 0
     notes: list[str] = field(default_factory=list)  # what could not be checked, and why
+    states: dict[str, str] = field(default_factory=dict)  # finding key -> state, once kept
+
+    @property
+    def open(self) -> list[Finding]:
+        """Findings that need a person (all of them until the run is kept)."""
+        return [f for f in self.findings if self.states.get(f.key, "open") == "open"]
 
     def as_text(self) -> str:
         return self.message().as_text()
@@ -34,16 +40,22 @@ class ReconcileReport:
             ("Records in CloudTrail", str(self.logged_records)),
             ("Agreements", str(self.agreements)),
         ]
-        lines = [f.detail for f in self.findings[:SHOWN]]
+        lines = [self._line(f) for f in self.findings[:SHOWN]]
         if len(self.findings) > SHOWN:
             lines.append(f"... and {len(self.findings) - SHOWN} more (meterbot reconcile --csv)")
         lines += self.notes
         if not self.findings:
             summary, severity = "the ledger agrees with what AWS received", Severity.SUCCESS
+        elif not self.open:
+            summary, severity = "every difference is explained", Severity.SUCCESS
         else:
-            summary, severity = f"{len(self.findings)} to look at", Severity.WARNING
+            summary, severity = f"{len(self.open)} to look at", Severity.WARNING
         title = f"Reconciliation {self.month}"
         return Message(title, summary, severity, facts=facts, lines=lines)
+
+    def _line(self, finding: Finding) -> str:
+        state = self.states.get(finding.key, "open")
+        return finding.detail if state == "open" else f"({state}) {finding.detail}"
 
     def as_csv(self) -> str:
         out = io.StringIO()
@@ -51,7 +63,8 @@ class ReconcileReport:
         writer.writerow(CSV_COLUMNS)
         for f in self.findings:
             hour = f"{f.hour:%Y-%m-%dT%H:%M:%SZ}" if f.hour else ""
-            cells = [f.kind.value, f.customer, f.dimension, hour, f.expected, f.actual]
+            state = self.states.get(f.key, "open")
+            cells = [f.kind.value, state, f.customer, f.dimension, hour, f.expected, f.actual]
             cells += [f.agreement_id, f.invoice_id, f.currency, f.detail]
             writer.writerow(["" if c is None else str(c) for c in cells])
         return out.getvalue()

@@ -14,6 +14,7 @@ from decimal import Decimal
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from core.db import session_scope
 from core.periods import Period, month_label
 from core.reconcile.cloudtrail import CloudTrailReader, kept_since
 from core.reconcile.invoices import InvoiceReader
@@ -22,6 +23,7 @@ from core.reconcile.money import compare_invoices
 from core.reconcile.rate_card import agreements_in, expected_cost
 from core.reconcile.records import Logged, match_records
 from core.reconcile.report import ReconcileReport
+from core.reconcile.runs import keep_run
 from core.reconcile.trail import received_records
 
 # CloudTrail logs a call about 15 minutes after it; an hour leaves room to spare.
@@ -49,6 +51,25 @@ def reconcile_month(
     _check_records(engine, trail, period, now, report)
     if invoices is not None:
         _check_money(engine, invoices, period, now, tolerance, report)
+    return report
+
+
+def reconcile_and_keep(
+    engine: Engine,
+    *,
+    trail: CloudTrailReader,
+    invoices: InvoiceReader | None,
+    period: Period,
+    now: datetime,
+    actor: str,
+    tolerance: Decimal = DEFAULT_TOLERANCE,
+) -> ReconcileReport:
+    """`reconcile_month`, then the run and its findings kept (states carried over)."""
+    report = reconcile_month(
+        engine, trail=trail, invoices=invoices, period=period, now=now, tolerance=tolerance
+    )
+    with session_scope(engine) as session:
+        keep_run(session, report, actor=actor, now=now)
     return report
 
 

@@ -10,7 +10,8 @@ import pytest
 from alembic import command
 
 from bot.cli import main
-from core.db import alembic_config
+from core.db import alembic_config, session_scope
+from core.reconcile import explain, open_findings
 from tests.fakes.cloudtrail import CloudTrailStandIn
 from tests.reconcile.conftest import H1, Books
 from tests.reconcile.test_records import trade
@@ -39,9 +40,18 @@ def test_reconcile_prints_the_differences_and_exits_3(cli, capsys):
         ("missing", "Beta", "seats")
     ]
     assert err.strip().splitlines() == [
-        "meterbot: 1 differences with AWS for 2026-11 (meterbot reconcile --month 2026-11 --csv)"
+        "meterbot: 1 open differences with AWS for 2026-11 (meterbot reconcile --month 2026-11 "
+        "--csv)"
     ]
     assert "testing" not in out + err
+    # Once someone explains it, the next run is done with nothing open (0).
+    with session_scope(cli.world.engine) as session:
+        [finding] = open_findings(session, "2026-11")
+        explain(
+            session, finding.id or 0, actor="U0ADMIN", explanation="known", now=datetime.now(UTC)
+        )
+    assert main(["reconcile", "--month", "2026-11", "--quiet"]) == 0
+    assert "(explained)" in capsys.readouterr().out
 
 
 def test_a_clean_month_exits_0(cli, capsys):

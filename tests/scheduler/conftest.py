@@ -30,6 +30,8 @@ ALL_OFF = {
         "METERBOT_SCHEDULE_WEEKLY_DIGEST",
         "METERBOT_SCHEDULE_INVOICES",
         "METERBOT_SCHEDULE_AGREEMENTS",
+        "METERBOT_SCHEDULE_RECONCILE",
+        "METERBOT_SCHEDULE_RECONCILE_MONTHLY",
     )
 }
 
@@ -43,6 +45,7 @@ class FakeServices:
     s3: Any = None
     marketplace: Any = None
     agreements: Any = None
+    cloudtrail: Any = None
 
     @cached_property
     def sender(self) -> Sender:
