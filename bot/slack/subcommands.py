@@ -28,6 +28,7 @@ SUBCOMMANDS = [
     Subcommand("status", "", "ingestion, problems and what waits to be sent"),
     Subcommand("digest", "[day|week]", "post a digest to this channel now"),
     Subcommand("alerts", "[add RULE | remove ID]", "alert rules (admins add and remove)"),
+    Subcommand("reconcile", "[YYYY-MM]", "the month's ledger against what AWS received and billed"),
 ]
 NAMES = [s.name for s in SUBCOMMANDS]
 ALIASES = {"?": "help", "contract": "contracts", "plan": "plans", "alert": "alerts"}

@@ -16,7 +16,14 @@ from sqlmodel import Session, col, select
 
 from core.marketplace.late import recent_late
 from core.marketplace.window import deadline
-from core.models import IngestedObject, LedgerStatus, MeteringRecord, UnmatchedUsage
+from core.models import (
+    FindingState,
+    IngestedObject,
+    LedgerStatus,
+    MeteringRecord,
+    ReconcileFinding,
+    UnmatchedUsage,
+)
 from core.models.ingest import ObjectStatus
 from core.periods import as_utc
 from core.reports.job_runs import FailingJob, failing_jobs
@@ -46,6 +53,8 @@ class Status:
     oldest_pending_hour: datetime | None = None
     failing_jobs: list[FailingJob] = field(default_factory=list)
     late_usage: list[str] = field(default_factory=list)  # what became of usage too old to send
+    # Reconciliation findings still open, per month (YYYY-MM -> count).
+    open_findings: dict[str, int] = field(default_factory=dict)
 
     @property
     def lag(self) -> timedelta | None:
@@ -114,6 +123,10 @@ class Status:
             found.append(f"{self.quarantined_last_day} usage line(s) quarantined in the last day")
         found += [f"late usage: {line}" for line in self.late_usage]
         found += [
+            f"{count} difference(s) with AWS open for {month} (meterbot reconcile --month {month})"
+            for month, count in sorted(self.open_findings.items())
+        ]
+        found += [
             f"scheduled job {f.job} is failing (since {as_utc(f.since):%Y-%m-%d %H:%M} UTC): "
             f"{f.error[:ERROR_SHOWN]}"
             for f in self.failing_jobs
@@ -150,6 +163,7 @@ def collect_status(session: Session, *, now: datetime) -> Status:
         ).one(),
         failing_jobs=failing_jobs(session),
         late_usage=recent_late(session, since=now - LATE_SHOWN),
+        open_findings=_open_findings(session),
     )
 
 
@@ -175,6 +189,15 @@ def _unmatched(session: Session, *, distinct_ids: bool) -> int:
 def _ledger_counts(session: Session) -> dict[str, int]:
     query = select(MeteringRecord.status, func.count()).group_by(col(MeteringRecord.status))
     return {status: int(n) for status, n in session.exec(query).all()}
+
+
+def _open_findings(session: Session) -> dict[str, int]:
+    query = (
+        select(ReconcileFinding.month, func.count())
+        .where(ReconcileFinding.state == FindingState.OPEN)
+        .group_by(col(ReconcileFinding.month))
+    )
+    return {month: int(n) for month, n in session.exec(query).all()}
 
 
 def _hours(span: timedelta) -> str:

@@ -14,7 +14,7 @@ from bot.slack.errors import reported
 from bot.slack.subcommands import Unknown, parse
 from bot.slack.views.help import help_blocks, help_text
 
-from . import alerts, contracts, digest, enter, invoice, plans, status, upload, usage
+from . import alerts, contracts, digest, enter, invoice, plans, reconcile, status, upload, usage
 from .request import CommandRequest
 
 Handler = Callable[[CommandRequest], Awaitable[None]]
@@ -28,6 +28,7 @@ HANDLERS: dict[str, Handler] = {
     "status": status.run,
     "digest": digest.run,
     "alerts": alerts.run,
+    "reconcile": reconcile.run,
 }
 
 
