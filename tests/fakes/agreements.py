@@ -5,7 +5,10 @@ each request and answer checked against botocore's own service model (tests/fake
 It holds purchase agreements as a seller sees them: SearchAgreements (as proposer, with
 the PartyType, AgreementType, Status, AcceptorAccountId and AfterLastUpdateTime filters,
 paginated), GetAgreementTerms and GetAgreementEntitlements (paginated), DescribeAgreement,
-ListAgreementInvoiceLineItems (the invoices added with `add_invoice`, by billing period);
+ListAgreementInvoiceLineItems (the invoices added with `add_invoice`, by billing period),
+BatchCreateBillingAdjustmentRequest (idempotent on clientToken; per-entry errors as the
+model lists them: an amount above the invoice's maxAdjustmentAmount, an unknown invoice,
+a request already pending for the invoice) and GetBillingAdjustmentRequest (`settle`);
 unknown agreements answer ResourceNotFoundException, bad tokens ValidationException.
 
     with AgreementStandIn() as aws:
@@ -18,8 +21,10 @@ unknown agreements answer ResourceNotFoundException, bad tokens ValidationExcept
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from tests.fakes.aws_json import AwsError, AwsJsonServer
@@ -52,6 +57,8 @@ class AgreementStandIn(AwsJsonServer):
         self.terms: dict[str, list[dict[str, Any]]] = {}
         self.licences: dict[str, list[dict[str, Any]]] = {}
         self.invoices: dict[str, list[dict[str, Any]]] = {}  # agreement id -> line groups
+        self.adjustments: dict[str, dict[str, Any]] = {}  # billingAdjustmentRequestId -> it
+        self._tokens: dict[str, str] = {}  # clientToken -> billingAdjustmentRequestId
 
     # -- what the buyers bought ----------------------------------------------------------
     def add_agreement(
@@ -196,6 +203,65 @@ class AgreementStandIn(AwsJsonServer):
             and request.get("invoiceId", line["invoiceId"]) == line["invoiceId"]
         ]
         return self._page(request, found, "agreementInvoiceLineItemGroupSummaries")
+
+    def op_BatchCreateBillingAdjustmentRequest(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Idempotent on clientToken: the same token answers the same request id, once."""
+        items, errors = [], []
+        for entry in request["billingAdjustmentRequestEntries"]:
+            token = entry["clientToken"]
+            try:
+                request_id = self._tokens.get(token) or self._adjust(entry)
+            except AwsError as exc:
+                errors.append({"code": exc.code, "message": exc.message, "clientToken": token})
+                continue
+            self._tokens[token] = request_id
+            items.append({"billingAdjustmentRequestId": request_id, "clientToken": token})
+        return {"items": items, "errors": errors}
+
+    def op_GetBillingAdjustmentRequest(self, request: dict[str, Any]) -> dict[str, Any]:
+        found = self.adjustments.get(request["billingAdjustmentRequestId"])
+        if found is None or found["agreementId"] != request["agreementId"]:
+            raise AwsError("ResourceNotFoundException", "no such billing adjustment request")
+        return dict(found)
+
+    def settle(self, request_id: str, status: str = "COMPLETED", message: str = "") -> None:
+        """AWS decides on a billing adjustment request."""
+        self.adjustments[request_id].update(status=status, updatedAt=_stamp(self.clock()))
+        if message:
+            self.adjustments[request_id]["statusMessage"] = message
+
+    def _adjust(self, entry: dict[str, Any]) -> str:
+        if entry["agreementId"] not in self.agreements:
+            raise AwsError("RESOURCE_NOT_FOUND_EXCEPTION", "agreement not found")
+        lines = [
+            line
+            for line in self.invoices.get(entry["agreementId"], [])
+            if line["invoiceId"] == entry["originalInvoiceId"]
+        ]
+        if not lines:
+            raise AwsError("RESOURCE_NOT_FOUND_EXCEPTION", "invoice not found")
+        if not re.fullmatch(r"[0-9]*(\.[0-9]{0,8})?", entry["adjustmentAmount"]):
+            raise AwsError("VALIDATION_EXCEPTION", "adjustmentAmount: up to 8 decimal places")
+        ceiling = Decimal(lines[0]["pricingCurrencyAmount"]["maxAdjustmentAmount"])
+        amount = Decimal(entry["adjustmentAmount"])
+        if not 0 < amount <= ceiling:
+            raise AwsError("VALIDATION_EXCEPTION", f"adjustmentAmount must be in 0..{ceiling}")
+        if any(a["originalInvoiceId"] == entry["originalInvoiceId"] and a["status"] == "PENDING"
+               for a in self.adjustments.values()):  # fmt: skip
+            raise AwsError("CONFLICT_EXCEPTION", "a request for this invoice is pending")
+        request_id = f"ba-{len(self.adjustments) + 1:010d}"
+        now = _stamp(self.clock())
+        keep = ("agreementId", "originalInvoiceId", "adjustmentAmount", "currencyCode")
+        self.adjustments[request_id] = {
+            **{k: entry[k] for k in keep},
+            "billingAdjustmentRequestId": request_id,
+            "adjustmentReasonCode": entry["adjustmentReasonCode"],
+            "description": entry.get("description", ""),
+            "status": "PENDING",
+            "createdAt": now,
+            "updatedAt": now,
+        }
+        return request_id
 
     def _agreement(self, agreement_id: str) -> dict[str, Any]:
         if agreement_id not in self.agreements:

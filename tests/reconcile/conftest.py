@@ -28,6 +28,8 @@ H1 = START + timedelta(hours=1)  # 2026-11-22 01:00
 H2 = START + timedelta(hours=2)
 H3 = START + timedelta(hours=3)
 NOVEMBER_START = datetime(2026, 11, 1, tzinfo=UTC)
+AFTER_INVOICES = datetime(2026, 12, 8, tzinfo=UTC)
+RATES = {"seats": "10", "storage_tb": "40"}  # Beta: 7 seats in H1 -> USD 70.00
 
 
 @dataclass
@@ -141,3 +143,24 @@ def agreement_client(aws: AgreementStandIn) -> object:
 def agreements() -> Iterator[AgreementStandIn]:
     with AgreementStandIn(page_size=1) as aws:
         yield aws
+
+
+@pytest.fixture
+def priced(books: Books, agreements) -> Books:
+    """Beta bought on AWS (agmt-beta) and traded: the ledger says November costs 70."""
+    books.agree(books.world.beta, "agmt-beta", RATES)
+    agreements.add_agreement(
+        "agmt-beta", account=ACCOUNT, license_arn=ARN, start=NOVEMBER_START, rates=RATES
+    )
+    trade(books)
+    return books
+
+
+def trade(books: Books) -> None:
+    """Two hours of usage for two customers, each sent by the hourly pass after it."""
+    world = books.world
+    world.usage(world.alpha, world.storage, H1, "1000", "500")  # 1.5 TB
+    world.usage(world.beta, world.seats, H1, "3", "7")
+    world.usage(world.alpha, world.storage, H2, "2000")
+    books.send(H2 + timedelta(minutes=5))
+    books.send(H3 + timedelta(minutes=5))

@@ -13,8 +13,7 @@ from bot.cli import main
 from core.db import alembic_config, session_scope
 from core.reconcile import explain, open_findings
 from tests.fakes.cloudtrail import CloudTrailStandIn
-from tests.reconcile.conftest import H1, Books
-from tests.reconcile.test_records import trade
+from tests.reconcile.conftest import H1, Books, trade
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 from scheduler.jobs import Jobs
 from scheduler.runner import job_specs
-from tests.reconcile.conftest import H1, Books, agreement_client, cloudtrail_client
-from tests.reconcile.test_records import foreign_send, trade
+from tests.reconcile.conftest import H1, Books, agreement_client, cloudtrail_client, trade
+from tests.reconcile.test_records import foreign_send
 from tests.scheduler.conftest import RecordingNotifier, services
 
 SCHEDULES = {

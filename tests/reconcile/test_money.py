@@ -11,24 +11,10 @@ import pytest
 from core.errors import ExternalServiceError
 from core.periods import parse_month
 from core.reconcile import FindingKind, InvoiceReader, reconcile_month
-from tests.marketplace.conftest import ACCOUNT, ARN
-from tests.reconcile.conftest import H1, H2, NOVEMBER_START, Books, agreement_client
-from tests.reconcile.test_records import foreign_send, trade
+from tests.reconcile.conftest import AFTER_INVOICES, H1, H2, Books, agreement_client
+from tests.reconcile.test_records import foreign_send
 
 NOVEMBER = parse_month("2026-11")
-AFTER_INVOICES = datetime(2026, 12, 8, tzinfo=UTC)
-RATES = {"seats": "10", "storage_tb": "40"}  # Beta: 7 seats in H1 -> USD 70.00
-
-
-@pytest.fixture
-def priced(books: Books, agreements) -> Books:
-    """Beta bought on AWS (agmt-beta) and traded: the ledger says November costs 70."""
-    books.agree(books.world.beta, "agmt-beta", RATES)
-    agreements.add_agreement(
-        "agmt-beta", account=ACCOUNT, license_arn=ARN, start=NOVEMBER_START, rates=RATES
-    )
-    trade(books)
-    return books
 
 
 def reconcile(books: Books, agreements, now: datetime = AFTER_INVOICES):

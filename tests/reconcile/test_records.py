@@ -12,19 +12,9 @@ from core.models import LedgerStatus, MeteringRecord
 from core.periods import parse_month
 from core.reconcile import FindingKind, reconcile_month
 from tests.marketplace.conftest import ACCOUNT, CODE
-from tests.reconcile.conftest import H1, H2, H3, Books
+from tests.reconcile.conftest import H1, H2, H3, Books, trade
 
 NOVEMBER = parse_month("2026-11")
-
-
-def trade(books: Books) -> None:
-    """Two hours of usage for two customers, each sent by the hourly pass after it."""
-    world = books.world
-    world.usage(world.alpha, world.storage, H1, "1000", "500")  # 1.5 TB
-    world.usage(world.beta, world.seats, H1, "3", "7")
-    world.usage(world.alpha, world.storage, H2, "2000")
-    books.send(H2 + timedelta(minutes=5))
-    books.send(H3 + timedelta(minutes=5))
 
 
 def reconcile(books: Books, now: datetime = H3 + timedelta(hours=2)):

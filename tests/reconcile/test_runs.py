@@ -10,8 +10,8 @@ from core.db import session_scope
 from core.models import AuditEvent, FindingState, ReconcileFinding, ReconcileRun
 from core.periods import parse_month
 from core.reconcile import explain, open_findings, reconcile_and_keep
-from tests.reconcile.conftest import H1, H2, H3, Books
-from tests.reconcile.test_records import foreign_send, trade
+from tests.reconcile.conftest import H1, H2, H3, Books, trade
+from tests.reconcile.test_records import foreign_send
 
 NOVEMBER = parse_month("2026-11")
 LATER = H3 + timedelta(hours=2)
