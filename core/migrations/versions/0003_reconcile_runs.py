@@ -1,7 +1,7 @@
 """reconciliation runs, findings and refund requests
 
 Revision ID: 0003_reconcile_runs
-Revises: 0002_aws_agreements
+Revises: a490ca6a19ec
 Create Date: 2026-12-03 10:29:46.933218
 """
 
@@ -15,7 +15,7 @@ import core.models.types
 
 
 revision: str = '0003_reconcile_runs'
-down_revision: str | None = '0002_aws_agreements'
+down_revision: str | None = 'a490ca6a19ec'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
