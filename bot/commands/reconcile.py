@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import sys
 from datetime import UTC, datetime
 from typing import Any
 
 from bot.app import Services
-from bot.commands.notice import post_notice
+from bot.commands.passes import PassResult, add_pass_options, finish
 from core.periods import month_of, parse_month
 from core.reconcile import CloudTrailReader, InvoiceReader, reconcile_and_keep
 
@@ -26,7 +24,7 @@ def register(verbs: Any) -> None:
     )
     parser.add_argument("--month", metavar="YYYY-MM", help="the month (default: this one)")
     parser.add_argument("--csv", action="store_true", help="print the findings as CSV")
-    parser.add_argument("--quiet", action="store_true", help="do not post to Slack")
+    add_pass_options(parser)
     parser.set_defaults(run=run)
 
 
@@ -43,14 +41,15 @@ def run(args: argparse.Namespace, services: Services) -> int:
         tolerance=services.settings.reconcile_tolerance,
         actor="cli",
     )
-    print(report.as_csv() if args.csv else report.as_text(), end="\n" if not args.csv else "")
-    if not args.quiet:
-        asyncio.run(post_notice(services, report.message()))
-    if report.open:
-        print(
-            f"meterbot: {len(report.open)} open differences with AWS for {report.month} "
-            f"(meterbot reconcile --month {report.month} --csv)",
-            file=sys.stderr,
-        )
-        return 3
-    return 0
+    summary = report.as_csv().rstrip("\n") if args.csv else report.as_text()
+    attention = (
+        f"{len(report.open)} open differences with AWS for {report.month} "
+        f"(meterbot reconcile --month {report.month} --csv)"
+        if report.open
+        else None
+    )
+    return finish(
+        args,
+        services.settings,
+        PassResult(summary=summary, notices=[report.message()], attention=attention),
+    )
