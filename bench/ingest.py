@@ -1,21 +1,28 @@
-"""Ingestion benchmark: meterbot end to end vs a naive loop and a Polars ceiling.
+"""Ingestion benchmark: meterbot end to end, in three shapes, on SQLite and PostgreSQL.
 
-    python bench/ingest.py [--mb 300] [--runs 3] [--big-mb 0]
+    python bench/ingest.py [--mb 300] [--runs 3] [--big-mb 0] [--shapes hourly,spanning,small]
 
 Generates realistic usage: JSON Lines in the record format plus host and region,
-500 customers, five dimensions, a day of hours, about --mb MB. It is laid out the
-way a product writes it, one object per hour (`2026/11/22/HH/usage-0000.jsonl`,
-records in time order), and also as one object holding the whole day. Each case
-runs in its own subprocess; peak memory is that process's high-water mark (VmHWM).
+500 customers, five dimensions, a day of hours, about --mb MB, laid out in three
+shapes a product writes:
 
-  1. meterbot, local folder -> SQLite, end to end (parse, validate, map, roll up, commit)
-  2. the same through S3 (moto's threaded server on loopback)
-  3. naive: a Python loop of json.loads per line adding into a dict
-  4. ceiling: Polars reads the files and groups by customer, dimension, hour;
-     no validation, no exact decimals, no database
-  and (1) without the database, to show where the time goes (objects read one at a
-  time, so without the pass's overlap of several objects).
---big-mb N also ingests one N MB object through (1) and reports its peak memory.
+  hourly    24 objects, one per hour (`2026/11/22/HH/usage-0000.jsonl`), time order
+  spanning  24 objects, each with records from the whole day (60 k groups each)
+  small     12,000 objects, one customer-hour each (about 23 KB at 300 MB)
+
+Each shape runs through meterbot (local folder -> SQLite, local folder ->
+PostgreSQL; the small shape also through S3, moto's threaded server on loopback)
+beside the ceiling: Polars reads the same files in one call and groups by
+customer, dimension, hour (no checks, no exact decimals, no database). Every case
+runs in its own process; MB/s is the pass as `ingest_pass` times it, peak memory
+the process's high-water mark (VmHWM). Then: a pass with nothing new over the
+small shape, `meterbot --help`, and two `meterbot ingest` processes on PostgreSQL
+over the small shape at once against one alone. --big-mb N also ingests one N MB
+object into SQLite and reports its peak memory.
+
+PostgreSQL comes from METERBOT_BENCH_POSTGRES_URL, else the local server
+(postgresql+psycopg://postgres@127.0.0.1:5432/test) when it answers; each run gets
+a scratch database of its own, dropped afterwards.
 """
 
 from __future__ import annotations
@@ -32,12 +39,16 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
 CUSTOMERS = 500
 DIMENSIONS = ["storage_tb", "api_calls", "cpu_hours", "users", "egress_gb"]
@@ -45,31 +56,43 @@ REGIONS = ["us-east-1", "eu-west-1", "us-west-2"]
 DAY = datetime(2026, 11, 22, tzinfo=UTC)
 NOW = datetime(2026, 11, 23, tzinfo=UTC)
 RECORD_BYTES = 143  # about, for sizing
+LOCAL_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+SHAPES = ("hourly", "spanning", "small")
 
 
 # -- data -------------------------------------------------------------------------
 
 
-def generate(root: Path, megabytes: int, *, single: bool = False) -> int:
-    """About `megabytes` MB of records, one file per hour (or one file); records written."""
+def generate(root: Path, megabytes: int, shape: str) -> int:
+    """About `megabytes` MB of records in `shape` (or "single": one object); records."""
     per_hour = megabytes * 1_000_000 // RECORD_BYTES // 24
-    one = root / "2026/11/22/usage-day.jsonl"
-    if single:
-        one.parent.mkdir(parents=True, exist_ok=True)
-    with one.open("wb") if single else open(os.devnull, "wb") as whole:
+    if shape == "hourly":
         for hour in range(24):
-            text = _hour_of_records(hour, per_hour)
-            if single:
-                whole.write(text)
-                continue
-            path = root / f"2026/11/22/{hour:02d}/usage-0000.jsonl"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(text)
-    return per_hour * 24
+            _write(root / f"2026/11/22/{hour:02d}/usage-0000.jsonl", _hour_frame(hour, per_hour))
+        return per_hour * 24
+    day = pl.concat([_hour_frame(hour, per_hour) for hour in range(24)])
+    if shape == "single":
+        _write(root / "2026/11/22/usage-day.jsonl", day)
+    elif shape == "spanning":  # every object holds records from every hour, in time order
+        parts = day.with_row_index("n").with_columns(part=pl.col("n") % 24)
+        for (part,), frame in parts.partition_by("part", as_dict=True).items():
+            _write(root / f"2026/11/22/part-{part:02d}.jsonl", frame)
+    else:  # small: one object per customer and hour
+        keyed = day.with_columns(hour=pl.col("timestamp").str.slice(11, 2))
+        for (hour, customer), frame in keyed.partition_by("hour", "customer", as_dict=True).items():
+            _write(root / f"2026/11/22/{hour}/{customer}.jsonl", frame)
+    return day.height
 
 
-def _hour_of_records(hour: int, rows: int) -> bytes:
-    """One hour of records in time order, quantities as JSON numbers with three decimals."""
+def _write(path: Path, frame: pl.DataFrame) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame = frame.select("timestamp", "customer", "dimension", "quantity", "host", "region")
+    text = frame.write_ndjson().encode()
+    path.write_bytes(re.sub(rb'"quantity":"([0-9.]+)"', rb'"quantity":\1', text))
+
+
+def _hour_frame(hour: int, rows: int) -> pl.DataFrame:
+    """One hour of records in time order, quantities with three decimals."""
     index = pl.int_range(hour * rows, (hour + 1) * rows, eager=True, dtype=pl.UInt64)
     h = (index * 2654435761) % 4294967296
     frame = pl.DataFrame({"h": h}).select(
@@ -88,7 +111,7 @@ def _hour_of_records(hour: int, rows: int) -> bytes:
         (pl.lit("node-") + (pl.col("h") // 3 % 64).cast(pl.String)).alias("host"),
         (pl.col("h") // 17 % 3).replace_strict(dict(enumerate(REGIONS))).alias("region"),
     )
-    frame = frame.sort("at").select(
+    return frame.sort("at").select(
         pl.col("at").dt.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").alias("timestamp"),
         "customer",
         "dimension",
@@ -96,7 +119,6 @@ def _hour_of_records(hour: int, rows: int) -> bytes:
         "host",
         "region",
     )
-    return re.sub(rb'"quantity":"([0-9.]+)"', rb'"quantity":\1', frame.write_ndjson().encode())
 
 
 def files(root: Path) -> list[Path]:
@@ -106,17 +128,22 @@ def files(root: Path) -> list[Path]:
 # -- the cases, each run in a child process -----------------------------------------
 
 
-def case_meterbot(root: Path, url: str | None, work: Path) -> dict[str, float]:
-    from sqlmodel import Session, SQLModel
+def _open_source(url: str, s3: object) -> object:
+    try:
+        from core.ingest.sources.open import open_source
+    except ImportError:  # the code before sources/open.py
+        from core.ingest.sources.base import open_source  # type: ignore[attr-defined,no-redef]
+    return open_source(url, s3_client=s3)
 
-    import core.models  # noqa: F401
-    from core.db import make_engine
-    from core.ingest.pipeline import ingest_pass
-    from core.ingest.sources.base import open_source
+
+def prepare(database: str) -> None:
+    """The schema and the catalog: five dimensions, CUSTOMERS customers."""
+    from sqlmodel import Session
+
+    from core.db import open_database
     from core.models import Customer, CustomerAlias, Dimension, Product
 
-    engine = make_engine(f"sqlite:///{work / 'bench.db'}")
-    SQLModel.metadata.create_all(engine)
+    engine = open_database(database)
     with Session(engine) as session:
         product = Product(key="lake", name="Lake")
         session.add(product)
@@ -129,54 +156,23 @@ def case_meterbot(root: Path, url: str | None, work: Path) -> dict[str, float]:
             session.flush()
             session.add(CustomerAlias(customer_id=customer.id, usage_id=f"acct-{i:04d}"))
         session.commit()
+    engine.dispose()
+
+
+def case_meterbot(root: Path, database: str, s3_url: str | None) -> dict[str, float]:
+    from core.db import make_engine
+    from core.ingest.pipeline import ingest_pass
+
+    engine = make_engine(database)
     s3 = None
-    if url:
+    if s3_url:
         import boto3
 
         s3 = boto3.client("s3", region_name="us-east-1", endpoint_url=os.environ["BENCH_S3"])
-    source = open_source(url or str(root), s3_client=s3)
-    started = time.perf_counter()
-    report = ingest_pass(engine, source=source, now=NOW, worker="bench")
-    seconds = time.perf_counter() - started
+    source = _open_source(s3_url or str(root), s3)
+    report = ingest_pass(engine, source=source, now=NOW, worker="bench")  # type: ignore[arg-type]
     assert not report.failed and report.rejected == 0 and report.unmatched == 0, report.as_text()
-    return {"seconds": seconds, "records": report.records}
-
-
-def case_no_db(root: Path) -> dict[str, float]:
-    """meterbot's reading, validation and aggregation of the objects, without the database."""
-    from core.ingest.objects import Context, read_object
-    from core.ingest.read.formats import CHUNK_BYTES
-    from core.ingest.read.records import default_fields
-    from core.ingest.sources.base import LocalSource
-
-    source = LocalSource(root)
-    context = Context(
-        dimensions={key: i for i, key in enumerate(DIMENSIONS, start=1)},
-        aliases={f"acct-{i:04d}": i + 1 for i in range(CUSTOMERS)},
-        fields=default_fields(),
-        now=NOW,
-        max_age=timedelta(days=62),
-    )
-    started = time.perf_counter()
-    records = 0
-    for ref in source.discover(now=NOW):
-        result = read_object(source, ref, context, chunk_bytes=CHUNK_BYTES, quarantine_cap=100)
-        records += result.records
-    return {"seconds": time.perf_counter() - started, "records": records}
-
-
-def case_naive(root: Path) -> dict[str, float]:
-    started = time.perf_counter()
-    totals: dict[tuple[str, str, str], float] = {}
-    records = 0
-    for path in files(root):
-        with path.open("rb") as file:
-            for line in file:
-                record = json.loads(line)
-                key = (record["customer"], record["dimension"], record["timestamp"][:13])
-                totals[key] = totals.get(key, 0.0) + record["quantity"]
-                records += 1
-    return {"seconds": time.perf_counter() - started, "records": records}
+    return {"seconds": report.seconds, "records": report.records, "objects": report.objects}
 
 
 def case_ceiling(root: Path) -> dict[str, float]:
@@ -191,17 +187,12 @@ def case_ceiling(root: Path) -> dict[str, float]:
     return {"seconds": time.perf_counter() - started, "records": frame.height}
 
 
-def child(case: str, root: Path, work: Path) -> None:
-    if case == "local":
-        result = case_meterbot(root, None, work)
-    elif case == "s3":
-        result = case_meterbot(root, "s3://bench/usage/", work)
-    elif case == "no-db":
-        result = case_no_db(root)
-    elif case == "naive":
-        result = case_naive(root)
-    else:
+def child(args: argparse.Namespace) -> None:
+    root = Path(args.root)
+    if args.case == "ceiling":
         result = case_ceiling(root)
+    else:
+        result = case_meterbot(root, args.database, args.s3_url)
     result["peak_mb"] = _peak_mb()
     print(json.dumps(result))
 
@@ -215,22 +206,66 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+# -- databases ----------------------------------------------------------------------
+
+
+def postgres_server() -> str | None:
+    """METERBOT_BENCH_POSTGRES_URL, or the local server when it answers."""
+    url = os.environ.get("METERBOT_BENCH_POSTGRES_URL") or LOCAL_PG
+    from sqlalchemy import create_engine, text
+
+    try:
+        with create_engine(url, connect_args={"connect_timeout": 3}).connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception:
+        return None
+    return url
+
+
+@contextmanager
+def scratch_database(kind: str, server: str | None, work: Path) -> Iterator[str]:
+    """A new, empty database with the catalog, dropped afterwards."""
+    if kind == "sqlite":
+        url = f"sqlite:///{work / f'bench-{uuid.uuid4().hex[:8]}.db'}"
+        prepare(url)
+        yield url
+        return
+    from sqlalchemy import create_engine, text
+
+    assert server is not None
+    name = f"bench_ingest_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    url = server.rsplit("/", 1)[0] + "/" + name
+    try:
+        prepare(url)
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()
+
+
 # -- the parent: data, S3 server, runs, tables --------------------------------------
 
 
-def run_case(case: str, root: Path) -> dict[str, float]:
-    with tempfile.TemporaryDirectory() as work:
-        out = subprocess.run(
-            [sys.executable, __file__, "--case", case, "--root", str(root), "--work", work],
-            check=True,
-            capture_output=True,
-            text=True,
-        )
+def run_child(case: str, root: Path, database: str = "", s3_url: str = "") -> dict[str, float]:
+    command = [sys.executable, __file__, "--case", case, "--root", str(root)]
+    command += ["--database", database, "--s3-url", s3_url]
+    out = subprocess.run(command, capture_output=True, text=True, env=_env())
+    if out.returncode:
+        raise SystemExit(f"{case} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def measure(case: str, root: Path, runs: int) -> dict[str, float]:
-    measured = [run_case(case, root) for _ in range(runs)]
+def _env() -> dict[str, str]:
+    """Children use the code next to this file (a baseline checkout included)."""
+    return {**os.environ, "PYTHONPATH": str(ROOT)}
+
+
+def measure(runs: int, once: object) -> dict[str, float]:
+    measured = [once() for _ in range(runs)]  # type: ignore[operator]
     return {
         "seconds": statistics.median(m["seconds"] for m in measured),
         "records": measured[0]["records"],
@@ -239,7 +274,15 @@ def measure(case: str, root: Path, runs: int) -> dict[str, float]:
     }
 
 
-def start_s3(root: Path) -> tuple[object, str]:
+def meterbot_runs(root: Path, kind: str, server: str | None, work: Path, runs: int, s3: str = ""):
+    def once() -> dict[str, float]:
+        with scratch_database(kind, server, work) as url:
+            return run_child("meterbot", root, url, s3)
+
+    return measure(runs, once)
+
+
+def start_s3(root: Path, bucket: str) -> tuple[object, str]:
     import boto3
     from moto.server import ThreadedMotoServer
 
@@ -251,34 +294,109 @@ def start_s3(root: Path) -> tuple[object, str]:
     server.start()
     url = f"http://127.0.0.1:{port}"
     s3 = boto3.client("s3", region_name="us-east-1", endpoint_url=url)
-    s3.create_bucket(Bucket="bench")
+    s3.create_bucket(Bucket=bucket)
     for path in files(root):
-        s3.upload_file(str(path), "bench", "usage/" + path.relative_to(root).as_posix())
+        s3.put_object(
+            Bucket=bucket, Key="usage/" + path.relative_to(root).as_posix(), Body=path.read_bytes()
+        )
     return server, url
 
 
-NAMES = {
-    "local": "1 meterbot local -> SQLite",
-    "s3": "2 meterbot S3 (moto) -> SQLite",
-    "naive": "3 naive json.loads loop",
-    "ceiling": "4 ceiling: Polars group_by",
-    "no-db": "  (1) without the database",
-}
+def row(name: str, result: dict[str, float], size: int, ceiling: dict[str, float]) -> str:
+    rate = size / 1e6 / result["seconds"]
+    share = ceiling["seconds"] / result["seconds"]
+    return (
+        f"{name:34} {result['seconds']:8.2f} {rate:8,.0f} {share:8.0%} "
+        f"{result['peak_mb']:8,.0f} {int(result['runs']):5}"
+    )
 
 
-def table(title: str, results: dict[str, dict[str, float]], size: int) -> None:
-    print(f"\n{title}")
-    print(f"{'case':34} {'MB/s':>8} {'records/s':>12} {'peak MB':>9} {'runs':>5}")
-    for case, result in results.items():
-        rate = size / 1e6 / result["seconds"]
-        per_second = result["records"] / result["seconds"]
-        peak, runs = result["peak_mb"], int(result["runs"])
-        print(f"{NAMES[case]:34} {rate:8,.0f} {per_second:12,.0f} {peak:9,.0f} {runs:5}")
-    local = results["local"]["seconds"]
-    ratios = [f"(1) is {results['ceiling']['seconds'] / local:.0%} of the ceiling"]
-    if "naive" in results:
-        ratios.append(f"{results['naive']['seconds'] / local:.1f}x the naive loop")
-    print("; ".join(ratios))
+def shape_table(shape: str, root: Path, server: str | None, work: Path, runs: int) -> None:
+    size = sum(p.stat().st_size for p in files(root))
+    count = len(files(root))
+    ceiling = measure(runs, lambda: run_child("ceiling", root))
+    results = {"SQLite": meterbot_runs(root, "sqlite", None, work, runs)}
+    if server:
+        results["PostgreSQL"] = meterbot_runs(root, "postgresql", server, work, runs)
+    if shape == "small":
+        s3_server, os.environ["BENCH_S3"] = start_s3(root, "bench")
+        url = "s3://bench/usage/"
+        results["S3 (moto) -> SQLite"] = meterbot_runs(root, "sqlite", None, work, runs, url)
+        if server:
+            results["S3 (moto) -> PostgreSQL"] = meterbot_runs(
+                root, "postgresql", server, work, runs, url
+            )
+        s3_server.stop()  # type: ignore[attr-defined]
+    print(f"\n{shape}: {count:,} objects, {size / 1e6:,.0f} MB, {ceiling['records']:,} records")
+    print(f"{'case':34} {'seconds':>8} {'MB/s':>8} {'ceiling':>8} {'peak MB':>8} {'runs':>5}")
+    print(row("ceiling: Polars read + group_by", ceiling, size, ceiling))
+    for name, result in results.items():
+        print(row(f"meterbot -> {name}", result, size, ceiling))
+
+
+def _cli(*args: str, database: str, usage: Path) -> float:
+    """Seconds for one `meterbot` process (the code next to this file), start to exit."""
+    env = _env() | {"METERBOT_DATABASE_URL": database, "METERBOT_USAGE_URL": str(usage)}
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args], env=env, check=True, capture_output=True
+    )
+    return time.perf_counter() - started
+
+
+def process_figures(root: Path, server: str | None, work: Path, runs: int) -> None:
+    """`--help`, a pass with nothing new, and two processes on PostgreSQL at once."""
+    help_s = statistics.median(_cli("--help", database="", usage=root) for _ in range(runs))
+    print(f"\nmeterbot --help: {help_s:.2f} s (median of {runs}, whole process)")
+    for kind in ("sqlite", "postgresql") if server else ("sqlite",):
+        with scratch_database(kind, server, work) as url:
+            _cli("ingest", "--max-age-days", "3650", database=url, usage=root)
+            again = [
+                _cli("ingest", "--max-age-days", "3650", database=url, usage=root)
+                for _ in range(runs)
+            ]
+        print(
+            f"a pass with nothing new over {len(files(root)):,} objects, {kind}: "
+            f"{statistics.median(again):.2f} s (whole process, median of {runs})"
+        )
+    if server:
+        two_processes(root, server, work)
+
+
+def two_processes(root: Path, server: str, work: Path) -> None:
+    args = ["-m", "bot.cli", "ingest", "--max-age-days", "3650"]
+    with scratch_database("postgresql", server, work) as url:
+        alone = _cli(*args[2:], database=url, usage=root)
+    with scratch_database("postgresql", server, work) as url:
+        env = _env() | {"METERBOT_DATABASE_URL": url, "METERBOT_USAGE_URL": str(root)}
+        started = time.perf_counter()
+        procs = [
+            subprocess.Popen(
+                [sys.executable, *args, "--worker", f"w{n}"], env=env, stdout=subprocess.PIPE
+            )
+            for n in (1, 2)
+        ]
+        outs = [proc.communicate()[0].decode() for proc in procs]
+        both = time.perf_counter() - started
+        counted = _counted(url)
+    objects = [int(re.search(r"([\d,]+) objects", out)[1].replace(",", "")) for out in outs]  # type: ignore[index]
+    print(
+        f"two meterbot ingest processes on PostgreSQL over {len(files(root)):,} objects: "
+        f"{both:.1f} s (one alone {alone:.1f} s); counted {objects[0]:,} + {objects[1]:,}; "
+        f"done rows {counted[0]:,}, records in rollups {counted[1]:,}"
+    )
+
+
+def _counted(url: str) -> tuple[int, int]:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        done = conn.execute(text("SELECT count(*) FROM ingestedobject WHERE status = 'done'"))
+        records = conn.execute(text("SELECT coalesce(sum(count), 0) FROM hourlyrollup"))
+        result = (int(done.scalar_one()), int(records.scalar_one()))
+    engine.dispose()
+    return result
 
 
 def main() -> None:
@@ -286,41 +404,42 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--mb", type=int, default=300)
-    parser.add_argument("--runs", type=int, default=3, help="runs of the cheap cases (median)")
+    parser.add_argument("--runs", type=int, default=3, help="runs per case (median)")
     parser.add_argument("--big-mb", type=int, default=0, help="also: one N MB object")
+    parser.add_argument("--shapes", default=",".join(SHAPES))
+    parser.add_argument("--no-processes", action="store_true", help="skip --help, nothing new, two")
     parser.add_argument("--case", help=argparse.SUPPRESS)
     parser.add_argument("--root", help=argparse.SUPPRESS)
-    parser.add_argument("--work", help=argparse.SUPPRESS)
+    parser.add_argument("--database", help=argparse.SUPPRESS)
+    parser.add_argument("--s3-url", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.case:
-        child(args.case, Path(args.root), Path(args.work))
+        child(args)
         return
     os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench")
+    server = postgres_server()
+    print(
+        f"{args.mb} MB a shape, {CUSTOMERS} customers, {len(DIMENSIONS)} dimensions, 24 hours; "
+        f"{os.cpu_count()} CPUs; PostgreSQL: {'yes' if server else 'not reachable, skipped'}; "
+        f"code: {ROOT}"
+    )
     with tempfile.TemporaryDirectory() as tmp:
-        hourly, single = Path(tmp) / "hourly", Path(tmp) / "single"
-        rows = generate(hourly, args.mb)
-        generate(single, args.mb, single=True)
-        size = sum(p.stat().st_size for p in files(hourly))
-        print(
-            f"data: {size / 1e6:,.0f} MB, {rows:,} records, {CUSTOMERS} customers, "
-            f"{len(DIMENSIONS)} dimensions, 24 hours ({os.cpu_count()} CPUs)"
-        )
-        server, os.environ["BENCH_S3"] = start_s3(hourly)
-        # The naive loop runs as often as (1) and (4): the ratios are medians of each.
-        cases = [("local", args.runs), ("s3", 1), ("naive", args.runs), ("ceiling", args.runs)]
-        cases.append(("no-db", args.runs))
-        results = {case: measure(case, hourly, runs) for case, runs in cases}
-        server.stop()  # type: ignore[attr-defined]
-        table("24 hourly objects (as a product writes them)", results, size)
-        one = {case: measure(case, single, args.runs) for case in ("local", "ceiling", "no-db")}
-        table("the same day as one object", one, size)
+        work = Path(tmp)
+        for shape in args.shapes.split(","):
+            generate(work / shape, args.mb, shape)
+            shape_table(shape, work / shape, server, work, args.runs)
+        if not args.no_processes:
+            if not (work / "small").exists():
+                generate(work / "small", args.mb, "small")
+            process_figures(work / "small", server, work, args.runs)
         if args.big_mb:
-            big = Path(tmp) / "big"
-            generate(big, args.big_mb, single=True)
-            measured = run_case("local", big)
+            big = work / "big"
+            generate(big, args.big_mb, "single")
+            with scratch_database("sqlite", None, work) as url:
+                measured = run_child("meterbot", big, url)
             mb = sum(p.stat().st_size for p in files(big)) / 1e6
             print(
-                f"\none {mb:,.0f} MB object through (1): {mb / measured['seconds']:,.0f} MB/s, "
+                f"\none {mb:,.0f} MB object -> SQLite: {mb / measured['seconds']:,.0f} MB/s, "
                 f"peak memory {measured['peak_mb']:,.0f} MB"
             )
 

@@ -14,15 +14,14 @@ import logging
 import sys
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
-from sqlalchemy.exc import OperationalError
-
-from bot.app import Services
-from bot.commands import COMMANDS
-from core.db import missing_sqlite_file, redact_url
+from bot import commands
 from core.errors import ConfigError, MeterbotError
-from core.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from bot.app import Services
+    from core.settings import Settings
 
 log = logging.getLogger("meterbot")
 
@@ -34,14 +33,19 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
+    """The parser for this command line: every verb listed, only the one named loaded."""
     parser = _Parser(prog="meterbot", description="Usage metering for AWS Marketplace sellers.")
     parser.add_argument("--version", action="version", version=f"meterbot {_version()}")
     _add_verbose(parser, default=False)
     verbs = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=_Parser)
     verbs.required = True
-    for command in COMMANDS:
-        command.register(verbs)
+    named = next((arg for arg in argv if not arg.startswith("-")), None)
+    for name, help_text in commands.VERBS.items():
+        if name == named:
+            commands.register(verbs, name)
+        else:
+            verbs.add_parser(name, help=help_text)
     _verbose_everywhere(verbs)
     return parser
 
@@ -65,7 +69,14 @@ def _verbose_everywhere(verbs: argparse._SubParsersAction) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(argv).parse_args(argv)
+    # Imported once the arguments are good: `meterbot --help` needs none of this.
+    from sqlalchemy.exc import OperationalError
+
+    from bot.app import Services
+    from core.settings import load_settings
+
     _configure_logging(
         verbose=args.verbose, tracebacks=args.verbose or getattr(args, "logs_tracebacks", False)
     )
@@ -93,6 +104,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _log_run(verb: str, settings: Settings) -> None:
     """What this run is pointed at, for `-v`; no secret is shown, only whether it is set."""
+    from core.db import redact_url
+
     log.debug(
         "meterbot %s %s: database %s, usage %s, marketplace %s, Slack %s, channel %s",
         _version(),
@@ -107,6 +120,8 @@ def _log_run(verb: str, settings: Settings) -> None:
 
 def _check_database_exists(settings: Settings) -> None:
     """A verb that only reads says the database is not there, rather than create an empty one."""
+    from core.db import missing_sqlite_file
+
     path = missing_sqlite_file(settings.database_url)
     if path is not None:
         raise ConfigError(

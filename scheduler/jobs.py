@@ -22,7 +22,7 @@ from core.customers.sync import SyncReport, sync_from_salesforce
 from core.db import session_scope
 from core.ingest.pipeline import ingest_pass
 from core.ingest.report import IngestReport
-from core.ingest.sources.base import open_source
+from core.ingest.sources.open import open_source
 from core.marketplace.client import Sender
 from core.marketplace.report import SubmitReport
 from core.marketplace.submit import submit_due

@@ -18,7 +18,9 @@ from core.notifier import Message
 
 def ingest_notices(report: IngestReport) -> list[Message]:
     """The pass's report when anything in it needs a look; a clean pass stays quiet."""
-    needs_a_look = report.failed or report.rejected or report.reuploaded or report.late
+    needs_a_look = (
+        report.failed or report.unreadable or report.rejected or report.reuploaded or report.late
+    )
     return [report.message()] if needs_a_look else []
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.app import Services
 from core.db import redact_url
+
+if TYPE_CHECKING:
+    from bot.app import Services
 
 
 def register(verbs: Any) -> None:

@@ -20,19 +20,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from bot.app import Services
 from core.billing.invoices import build_invoice, invoice_table
 from core.customers.lookup import contract_at
 from core.db import open_database, session_scope
 from core.errors import MeterbotError
 from core.formatting import figure, table
 from core.ingest.pipeline import ingest_pass
-from core.ingest.sources.base import open_source
+from core.ingest.sources.open import open_source
 from core.marketplace.client import DryRunClient
 from core.marketplace.submit import submit_due
 from core.models import Customer, CustomerAlias, Dimension
@@ -41,6 +40,9 @@ from core.plans.file import SAMPLE_PLANS, load_plan_file
 from core.plans.versions import apply_plan_file
 from core.reports.digests import build_digest, digest_message
 from core.usage.rollups import aggregate, usage_for_all
+
+if TYPE_CHECKING:
+    from bot.app import Services
 
 SEED = 20261122  # the same synthetic usage on every run
 INVOICE_CUSTOMER = "Northwind Analytics"

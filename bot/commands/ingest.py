@@ -9,19 +9,23 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tqdm import tqdm
 
-from bot.app import Services
 from bot.commands.arguments import positive
 from bot.commands.passes import PassResult, add_pass_options, finish
+from core.db import session_scope
 from core.errors import ConfigError
 from core.ingest.objects import Progress
+from core.ingest.parked import take_up_again
 from core.ingest.pipeline import ingest_pass
 from core.ingest.report import IngestReport
-from core.ingest.sources.base import open_source
+from core.ingest.sources.open import open_source
 from scheduler.pass_notices import alert_notices, ingest_notices
+
+if TYPE_CHECKING:
+    from bot.app import Services
 
 
 def register(verbs: Any) -> None:
@@ -42,6 +46,17 @@ def register(verbs: Any) -> None:
         default=62,
         help="older records are quarantined (default 62)",
     )
+    parser.add_argument(
+        "--retry",
+        metavar="KEY",
+        action="append",
+        help="read this unreadable (or failed) object again after a fix; repeatable",
+    )
+    parser.add_argument(
+        "--retry-unreadable",
+        action="store_true",
+        help="read every object parked as unreadable again after a fix",
+    )
     add_pass_options(parser)
     parser.set_defaults(run=run)
 
@@ -52,6 +67,8 @@ def run(args: argparse.Namespace, services: Services) -> int:
         raise ConfigError("METERBOT_USAGE_URL is not set (s3://bucket/prefix/ or a folder)")
     s3 = services.s3 if usage_url.startswith("s3://") else None
     source = open_source(usage_url, s3_client=s3, lookback_days=args.lookback_days)
+    if args.retry or args.retry_unreadable:
+        _take_up_again(services, source.name, None if args.retry_unreadable else args.retry)
     now = datetime.now(UTC)
     with _progress_bar() as progress:
         report = ingest_pass(
@@ -76,9 +93,20 @@ def _attention(report: IngestReport) -> str | None:
         parts.append(f"{report.rejected:,} lines quarantined")
     if report.failed:
         parts.append(f"{len(report.failed):,} objects failed (retried next pass)")
+    if report.unreadable:
+        parts.append(
+            f"{len(report.unreadable):,} objects could not be read and are parked "
+            "(after a fix: meterbot ingest --retry KEY or --retry-unreadable)"
+        )
     if report.unmatched:
         parts.append(f"{report.unmatched:,} records under unknown usage ids")
     return f"{', '.join(parts)} (meterbot problems)" if parts else None
+
+
+def _take_up_again(services: Services, source: str, keys: list[str] | None) -> None:
+    with session_scope(services.engine) as session:
+        taken = take_up_again(session, source=source, keys=keys)
+    print(f"taking up {len(taken)} parked or failed objects again")
 
 
 @contextmanager

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import argparse
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.app import Services
 from core.billing.invoices import build_invoice, finalize_invoice, invoice_csv, invoice_table
 from core.customers.lookup import find_customer
 from core.db import session_scope
 from core.periods import month_label, month_of, parse_month
+
+if TYPE_CHECKING:
+    from bot.app import Services
 
 
 def register(verbs: Any) -> None:

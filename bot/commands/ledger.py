@@ -7,9 +7,8 @@ import csv
 import io
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.app import Services
 from bot.commands.arguments import positive
 from core.customers.lookup import find_customer
 from core.db import session_scope
@@ -18,6 +17,9 @@ from core.formatting import quantity, table
 from core.marketplace.ledger import LedgerLine, query_ledger
 from core.models import LedgerStatus
 from core.periods import hour_list, parse_day
+
+if TYPE_CHECKING:
+    from bot.app import Services
 
 COLUMNS = [
     "id", "hour", "customer", "dimension", "quantity", "status", "source", "attempts",

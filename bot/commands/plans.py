@@ -5,13 +5,15 @@ from __future__ import annotations
 import argparse
 import getpass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.app import Services
 from core.db import session_scope
 from core.errors import InvalidInput
 from core.plans.file import load_plan_file
 from core.plans.versions import apply_plan_file
+
+if TYPE_CHECKING:
+    from bot.app import Services
 
 
 def register(verbs: Any) -> None:

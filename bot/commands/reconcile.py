@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.app import Services
 from bot.commands.passes import PassResult, add_pass_options, finish
 from core.periods import month_of, parse_month
 from core.reconcile import CloudTrailReader, InvoiceReader, reconcile_and_keep
+
+if TYPE_CHECKING:
+    from bot.app import Services
 
 
 def register(verbs: Any) -> None:

@@ -12,13 +12,15 @@ from __future__ import annotations
 import argparse
 import logging
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from bot.app import Services
 from core.errors import ConfigError
 from core.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.app import Services
 
 log = logging.getLogger(__name__)
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import argparse
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.app import Services
 from bot.commands.passes import PassResult, add_pass_options, finish
 from core.marketplace.client import DryRunClient, require_credentials
 from core.marketplace.submit import submit_due
 from scheduler.pass_notices import submit_notices
+
+if TYPE_CHECKING:
+    from bot.app import Services
 
 
 def register(verbs: Any) -> None:

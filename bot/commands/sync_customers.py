@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.app import Services
 from bot.commands.passes import PassResult, add_pass_options, finish
 from core.customers.sync import sync_from_salesforce
 from scheduler.pass_notices import sync_notices
+
+if TYPE_CHECKING:
+    from bot.app import Services
 
 
 def register(verbs: Any) -> None:

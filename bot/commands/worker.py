@@ -10,14 +10,16 @@ import argparse
 import asyncio
 import logging
 import signal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
-from bot.app import Services
 from bot.events import events_consumer
 from core.notifier import LogNotifier, Notifier
 from scheduler.runner import running_scheduler
+
+if TYPE_CHECKING:
+    from bot.app import Services
 
 log = logging.getLogger(__name__)
 

@@ -13,12 +13,14 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
 
+from core.ingest.failures import next_step
 from core.ingest.read.records import batched
 from core.ingest.sources.base import ObjectRef
 from core.models import IngestedObject, QuarantinedLine
@@ -34,17 +36,27 @@ class Claim:
     ref: ObjectRef
 
 
-def known_objects(
-    session: Session, *, source: str, keys: Sequence[str]
-) -> dict[str, list[IngestedObject]]:
-    """What this source's objects with these keys have been through, by key."""
-    known: dict[str, list[IngestedObject]] = {}
+@dataclass(frozen=True)
+class Known:
+    """What a pass needs to know of an object version already on record."""
+
+    etag: str
+    status: str
+    retry_after: datetime | None
+    claimed_at: datetime
+    finished_at: datetime | None
+
+
+def known_objects(session: Session, *, source: str, keys: Sequence[str]) -> dict[str, list[Known]]:
+    """What this source's objects with these keys have been through, by key (plain
+    columns, not ORM objects: a pass over thousands of done objects stays cheap)."""
+    table = IngestedObject.__table__  # type: ignore[attr-defined]
+    columns = [table.c.key, *(table.c[name] for name in Known.__dataclass_fields__)]
+    known: dict[str, list[Known]] = {}
     for batch in batched(keys, 500):
-        query = select(IngestedObject).where(
-            col(IngestedObject.source) == source, col(IngestedObject.key).in_(batch)
-        )
-        for row in session.execute(query).scalars():
-            known.setdefault(row.key, []).append(row)
+        query = select(*columns).where(table.c.source == source, table.c.key.in_(batch))
+        for key, *values in session.execute(query):
+            known.setdefault(key, []).append(Known(*values))
     return known
 
 
@@ -52,8 +64,45 @@ def claim(
     session: Session, *, source: str, ref: ObjectRef, worker: str, now: datetime, lease: timedelta
 ) -> Claim | None:
     """Take the object for this worker, or None if it is done or held by a live lease."""
-    token = uuid.uuid4().hex
-    values = {
+    return claim_many(session, source=source, refs=[ref], worker=worker, now=now, lease=lease)[0]
+
+
+def claim_many(
+    session: Session,
+    *,
+    source: str,
+    refs: Sequence[ObjectRef],
+    worker: str,
+    now: datetime,
+    lease: timedelta,
+) -> list[Claim | None]:
+    """Claims for `refs`, in their order: new objects in one INSERT, the rest one by one
+    (a failed object or an expired lease taken over); None where it cannot be taken."""
+    tokens = [uuid.uuid4().hex for _ in refs]
+    rows = [
+        _claim_row(source, ref, token, worker, now, lease)
+        for ref, token in zip(refs, tokens, strict=True)
+    ]
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        insert(IngestedObject)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["source", "key", "etag"])
+        .returning(col(IngestedObject.id), col(IngestedObject.key), col(IngestedObject.etag))
+    )
+    won = {(key, etag): new_id for new_id, key, etag in session.execute(statement)}
+    return [
+        Claim(won[(ref.key, ref.etag)], token, ref)
+        if (ref.key, ref.etag) in won
+        else _take_over(session, source=source, ref=ref, worker=worker, now=now, lease=lease)
+        for ref, token in zip(refs, tokens, strict=True)
+    ]
+
+
+def _claim_row(
+    source: str, ref: ObjectRef, token: str, worker: str, now: datetime, lease: timedelta
+) -> dict[str, object]:
+    return {
         "source": source,
         "key": ref.key,
         "etag": ref.etag,
@@ -65,18 +114,8 @@ def claim(
         "attempts": 1,
         "claimed_at": now,
         "reasons": {},
+        "failures": 0,
     }
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = (
-        insert(IngestedObject)
-        .values(values)
-        .on_conflict_do_nothing(index_elements=["source", "key", "etag"])
-        .returning(col(IngestedObject.id))
-    )
-    new_id = session.execute(statement).scalar()
-    if new_id is not None:
-        return Claim(new_id, token, ref)
-    return _take_over(session, source=source, ref=ref, worker=worker, now=now, lease=lease)
 
 
 def _take_over(
@@ -85,7 +124,13 @@ def _take_over(
     """Retry a failed object or one whose worker's lease ran out (it crashed or stalled)."""
     token = uuid.uuid4().hex
     retryable = or_(
-        col(IngestedObject.status) == ObjectStatus.FAILED,
+        and_(
+            col(IngestedObject.status) == ObjectStatus.FAILED,
+            or_(
+                col(IngestedObject.retry_after).is_(None),
+                col(IngestedObject.retry_after) <= now,
+            ),
+        ),
         and_(
             col(IngestedObject.status) == ObjectStatus.CLAIMED,
             col(IngestedObject.lease_until) < now,
@@ -116,32 +161,71 @@ def _take_over(
 def mark_done(session: Session, claim: Claim, *, now: datetime, counts: dict[str, object]) -> bool:
     """Mark the claimed object done, first thing in its commit transaction (this also
     locks the row). False if the claim was lost to another worker: roll back then."""
-    statement = (
+    return mark_all_done(session, [(claim, counts)], now=now)
+
+
+def mark_all_done(
+    session: Session, done: Sequence[tuple[Claim, dict[str, object]]], *, now: datetime
+) -> bool:
+    """Mark every claimed object done with its counts, in two statements; False (roll
+    back then) unless every claim is still this worker's."""
+    pairs = [(claim.object_id, claim.token) for claim, _ in done]
+    held = session.execute(
         update(IngestedObject)
         .where(
-            col(IngestedObject.id) == claim.object_id,
-            col(IngestedObject.claim_token) == claim.token,
+            tuple_(col(IngestedObject.id), col(IngestedObject.claim_token)).in_(pairs),
             col(IngestedObject.status) == ObjectStatus.CLAIMED,
         )
-        .values(status=ObjectStatus.DONE, finished_at=now, lease_until=None, error=None, **counts)
+        .values(
+            status=ObjectStatus.DONE,
+            finished_at=now,
+            lease_until=None,
+            error=None,
+            failures=0,
+            retry_after=None,
+        )
+        .returning(col(IngestedObject.id))
+    ).all()
+    if len(held) != len(done):
+        return False
+    table = IngestedObject.__table__  # type: ignore[attr-defined]
+    counts = [{"object_id": claim.object_id, **values} for claim, values in done]
+    names: dict[str, Any] = {name: bindparam(name) for name in done[0][1]}
+    statement = update(table).where(table.c.id == bindparam("object_id")).values(names)
+    session.connection().execute(statement, counts)
+    return True
+
+
+def mark_failed(
+    session: Session, claim: Claim, *, now: datetime, error: str, passing: bool
+) -> ObjectStatus | None:
+    """Record a failed attempt: failed (retried after a pause) or, the same error
+    repeating, unreadable. None if the claim is no longer open (a commit that raised
+    after it went through stays done)."""
+    held = (
+        col(IngestedObject.id) == claim.object_id,
+        col(IngestedObject.claim_token) == claim.token,
+        col(IngestedObject.status) == ObjectStatus.CLAIMED,
     )
-    return session.execute(statement).rowcount == 1  # type: ignore[attr-defined]
-
-
-def mark_failed(session: Session, claim: Claim, *, now: datetime, error: str) -> None:
-    # Only a claim still open: a commit that raised after it went through stays done.
-    statement = (
+    row = session.execute(
+        select(col(IngestedObject.error), col(IngestedObject.failures)).where(*held)
+    ).one_or_none()
+    if row is None:
+        return None
+    step = next_step(
+        error=error, passing=passing, previous_error=row[0], previous_failures=row[1], now=now
+    )
+    values = {"status": step.status, "failures": step.failures, "retry_after": step.retry_after}
+    session.execute(
         update(IngestedObject)
-        .where(col(IngestedObject.id) == claim.object_id)
-        .where(col(IngestedObject.claim_token) == claim.token)
-        .where(col(IngestedObject.status) == ObjectStatus.CLAIMED)
-        .values(status=ObjectStatus.FAILED, finished_at=now, lease_until=None, error=error[:2000])
+        .where(*held)
+        .values(finished_at=now, lease_until=None, error=error[:2000], **values)
     )
-    session.execute(statement)
+    return step.status
 
 
 def record_reupload(
-    session: Session, *, source: str, ref: ObjectRef, counted: IngestedObject, now: datetime
+    session: Session, *, source: str, ref: ObjectRef, counted: Known, now: datetime
 ) -> bool:
     """Keep a new version of a counted key on record, uncounted, with a quarantine note.
 

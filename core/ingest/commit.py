@@ -19,7 +19,7 @@ from sqlalchemy import Engine, insert
 from sqlmodel import Session
 
 from core.db import session_scope
-from core.ingest.claims import Claim, mark_done
+from core.ingest.claims import Claim, mark_all_done
 from core.ingest.late import note_late
 from core.ingest.objects import ObjectResult
 from core.ingest.read.aggregate import ROLLUP_KEY, UNMATCHED_KEY, combine
@@ -58,10 +58,10 @@ def _commit_together(
     engine: Engine, batch: Sequence[tuple[Claim, ObjectResult]], *, now: datetime
 ) -> bool:
     with session_scope(engine) as session:
-        for taken, result in batch:
-            if not mark_done(session, taken, now=now, counts=_counts(result)):
-                session.rollback()
-                return False
+        done = [(taken, _counts(result)) for taken, result in batch]
+        if not mark_all_done(session, done, now=now):
+            session.rollback()
+            return False
         # Of equal `last_at`, combine keeps the later object's, as committing them one
         # after the other would (the record read last wins).
         results = [result for _, result in batch]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from core.ingest.failures import PARK_AFTER
 from core.ingest.late import LateFound
 from core.ingest.read.validate import REASONS
 from core.notifier import Message, Severity
@@ -23,18 +24,21 @@ class IngestReport:
     seconds: float = 0.0
     resolved: int = 0  # earlier unmatched records moved to their customer in this pass
     in_progress: int = 0  # objects another worker holds
+    pausing: int = 0  # failed objects waiting out their pause before the next try
     full_listing: bool = False  # the source is not date-partitioned: listed in full
     reasons: Counter[str] = field(default_factory=Counter)
     unmatched_ids: Counter[str] = field(default_factory=Counter)
     rejected_objects: Counter[str] = field(default_factory=Counter)  # key -> lines quarantined
     failed: list[tuple[str, str]] = field(default_factory=list)  # (key, error)
+    # Parked in this pass: the same error again and again (reported once, not retried).
+    unreadable: list[tuple[str, str]] = field(default_factory=list)  # (key, error)
     reuploaded: list[str] = field(default_factory=list)
     late: LateFound = field(default_factory=LateFound)
     late_lines: list[str] = field(default_factory=list)  # named by the pass at its end
 
     @property
     def severity(self) -> Severity:
-        if self.failed:
+        if self.failed or self.unreadable:
             return Severity.ERROR
         if self.rejected or self.unmatched or self.reuploaded or self.late:
             return Severity.WARNING
@@ -60,6 +64,8 @@ class IngestReport:
             facts.append(("Late usage", f"{self.late.hours:,} hours Marketplace no longer takes"))
         if self.failed:
             facts.append(("Failed objects", f"{len(self.failed):,} (retried next pass)"))
+        if self.unreadable:
+            facts.append(("Unreadable objects", f"{len(self.unreadable):,} (parked, not retried)"))
         return Message(
             title="Usage ingestion",
             summary=self.summary(),
@@ -82,12 +88,19 @@ class IngestReport:
         for usage_id, count in self.unmatched_ids.most_common(_SHOWN):
             lines.append(f"unmatched usage id {usage_id}: {count:,} records (kept until mapped)")
         lines += [f"failed {key}: {error}" for key, error in self.failed[:_SHOWN]]
+        lines += [
+            f"unreadable, parked after {PARK_AFTER} failures: {key}: {error} "
+            f"(after a fix: meterbot ingest --retry {key})"
+            for key, error in self.unreadable[:_SHOWN]
+        ]
         lines += [f"re-uploaded, not counted again: {key}" for key in self.reuploaded[:_SHOWN]]
         lines += self.late_lines[:_SHOWN]
         if len(self.late_lines) > _SHOWN:
             lines.append(f"... and late usage of {len(self.late_lines) - _SHOWN} more pairs")
         if self.resolved:
             lines.append(f"{self.resolved:,} earlier unmatched records moved to their customers")
+        if self.pausing:
+            lines.append(f"{self.pausing:,} failed objects wait a few minutes before a retry")
         if self.in_progress:
             lines.append(f"{self.in_progress:,} objects being ingested by another worker")
         if self.full_listing:

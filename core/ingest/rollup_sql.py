@@ -10,15 +10,13 @@ SELECT ... FOR UPDATE, both in key order.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import polars as pl
 from sqlmodel import Session
 
 from core.ingest.read.validate import QUANTITY
-
-if TYPE_CHECKING:
-    from core.ingest.rollup_writer import Target
+from core.ingest.rollup_tables import Target
 
 _DECIMALS = ("sum", "min", "max", "last")
 _SQLITE_TIME = "%Y-%m-%d %H:%M:%S%.6f"  # how SQLAlchemy stores a UTC datetime on SQLite
@@ -35,6 +33,38 @@ _PG_TYPES = {
     "id": "bigint",
     **dict.fromkeys(_DECIMALS, "numeric"),
 }
+
+
+def pg_upsert(session: Session, target: Target, frame: pl.DataFrame) -> None:
+    """PostgreSQL: merge every row in one INSERT ... ON CONFLICT DO UPDATE, in key order.
+
+    The database adds the sums and counts (NUMERIC: exact) and keeps min, max and the
+    later `last` (the new one on a tie, as merge_frames does), so nothing is read back
+    into Python. Rows are inserted and locked in key order: two workers touching the
+    same hours wait for each other instead of deadlocking."""
+    keys = ", ".join(target.keys)
+    names = ", ".join(f'"{c}"' for c in frame.columns)
+    later = "(t.last_at IS NULL OR EXCLUDED.last_at >= t.last_at)"
+    merged = {
+        "sum": "t.sum + EXCLUDED.sum",
+        "count": "t.count + EXCLUDED.count",
+        "min": "LEAST(t.min, EXCLUDED.min)",
+        "max": "GREATEST(t.max, EXCLUDED.max)",
+        "last": f"CASE WHEN {later} THEN EXCLUDED.last ELSE t.last END",
+        "last_at": f"CASE WHEN {later} THEN EXCLUDED.last_at ELSE t.last_at END",
+    }
+    if target.reopens:  # usage moved to a customer already: start over with the new usage
+        reopened = "t.resolved_customer_id IS NOT NULL"
+        merged = {
+            c: f"CASE WHEN {reopened} THEN EXCLUDED.{c} ELSE {e} END" for c, e in merged.items()
+        }
+        merged |= {"resolved_customer_id": "NULL", "resolved_at": "NULL"}
+    sets = ", ".join(f'"{column}" = {expression}' for column, expression in merged.items())
+    statement = (
+        f"INSERT INTO {target.table} AS t ({names}) SELECT * FROM {_unnest(frame.columns)} "
+        f"ORDER BY {keys} ON CONFLICT ({keys}) DO UPDATE SET {sets}"
+    )
+    session.connection().exec_driver_sql(statement, _arrays(frame))
 
 
 def insert_new_lock_rest(session: Session, target: Target, frame: pl.DataFrame) -> pl.DataFrame:

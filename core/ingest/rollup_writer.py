@@ -1,38 +1,23 @@
 """Merging per-object aggregates into HourlyRollup and UnmatchedUsage, exactly.
 
 Aggregates arrive as Polars frames (Decimal(38, 12) sums: 128-bit integers, so
-exact). Keys the table lacks are inserted whole; rows that exist are read back
-(locked, in key order, on PostgreSQL, so concurrent workers cannot deadlock),
-merged with the new aggregates in Polars with exact decimal arithmetic, and
-updated in bulk. The caller owns the transaction: the object's done mark commits
+exact). On PostgreSQL one INSERT ... ON CONFLICT DO UPDATE merges them all, in key
+order (so concurrent workers cannot deadlock), the database adding NUMERICs
+exactly. On SQLite keys the table lacks are inserted whole; rows that exist are
+read back, merged with the new aggregates in Polars with exact decimal
+arithmetic, and updated in bulk. The caller owns the transaction: the object's done mark commits
 with these rows or not at all. The SQL for each database is in rollup_sql.py.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import polars as pl
 from sqlmodel import Session
 
 from core.ingest import rollup_sql
-from core.ingest.read.aggregate import ROLLUP_KEY, UNMATCHED_KEY
-
-VALUES = ("sum", "count", "min", "max", "last", "last_at")
-
-
-@dataclass(frozen=True)
-class Target:
-    table: str
-    keys: tuple[str, ...]
-    # Unmatched rows already moved to a customer start over with new usage.
-    reopens: bool = False
-
-
-ROLLUPS = Target("hourlyrollup", ROLLUP_KEY)
-UNMATCHED = Target("unmatchedusage", UNMATCHED_KEY, reopens=True)
-BY_USAGE_ID = Target("usageidrollup", ("customer_id", "usage_id", "dimension_id", "hour"))
+from core.ingest.rollup_tables import BY_USAGE_ID, ROLLUPS, UNMATCHED, VALUES, Target
 
 
 def write_rollups(session: Session, frame: pl.DataFrame | None) -> None:
@@ -52,6 +37,9 @@ def _write(session: Session, target: Target, frame: pl.DataFrame | None) -> None
     if frame is None or frame.is_empty():
         return
     frame = frame.select(*target.keys, *VALUES).sort(target.keys)
+    if session.get_bind().dialect.name == "postgresql":
+        rollup_sql.pg_upsert(session, target, frame)
+        return
     stored = rollup_sql.insert_new_lock_rest(session, target, frame)
     if not stored.is_empty():
         rollup_sql.update_rows(

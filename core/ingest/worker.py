@@ -23,16 +23,22 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlmodel import Session
 
 from core.db import session_scope
-from core.ingest.claims import Claim, claim, known_objects, mark_failed, record_reupload
+from core.ingest.claims import (
+    Claim,
+    Known,
+    claim_many,
+    known_objects,
+    mark_failed,
+    record_reupload,
+)
 from core.ingest.commit import Outcome, commit_objects
+from core.ingest.failures import describe, is_passing
 from core.ingest.objects import Context, ObjectResult, Progress, read_object
 from core.ingest.read.records import batched
 from core.ingest.report import IngestReport
 from core.ingest.sources.base import ObjectRef, UsageSource
-from core.models import IngestedObject
 from core.models.ingest import ObjectStatus
 
 log = logging.getLogger(__name__)
@@ -41,8 +47,11 @@ log = logging.getLogger(__name__)
 # steps overlap another's parsing; a large one alone (each holds up to five blocks).
 _READING = 4
 _READING_BYTES = 192 * 2**20
-_WAITING = 16  # objects read and waiting for a commit (their aggregates only), at most
-_SETTLED = {ObjectStatus.DONE, ObjectStatus.REUPLOADED}
+_CLAIM_OBJECTS = 64  # claimed in one statement (fewer when large: see _claim_groups)
+# Objects read and waiting for a commit (their aggregates only), at most; and their size.
+_WAITING = 64
+_WAITING_BYTES = 2 * _READING_BYTES
+_SETTLED = {ObjectStatus.DONE, ObjectStatus.REUPLOADED, ObjectStatus.UNREADABLE}
 
 
 @dataclass
@@ -106,21 +115,34 @@ class PassRunner:
                 self._settle()
 
     def _claims(self, refs: list[ObjectRef]) -> Iterator[list[Claim]]:
-        """Claims a few at a time (one transaction each, never an empty list): made
-        between commits, they keep a stock that reads start from while a commit runs."""
+        """Claims in groups (one transaction each, never an empty list): made between
+        commits, they keep a stock that reads start from while a commit runs. A group
+        is many small objects or a few large ones, so its lease covers its reading."""
         for batch in batched(refs, 500):
             with session_scope(self.engine) as session:
                 known = known_objects(session, source=self.source.name, keys=[r.key for r in batch])
             wanted = [ref for ref in batch if self._wanted(ref, known.get(ref.key, []))]
-            for group in batched(wanted, _READING):
+            for group in _claim_groups(wanted):
                 with session_scope(self.engine) as session:
-                    taken = [self._claim(session, ref) for ref in group]
+                    taken = claim_many(
+                        session,
+                        source=self.source.name,
+                        refs=group,
+                        worker=self.settings.worker,
+                        now=self.clock(),
+                        lease=self.settings.lease,
+                    )
+                self.report.in_progress += taken.count(None)
                 if won := [t for t in taken if t is not None]:
                     yield won
 
-    def _wanted(self, ref: ObjectRef, known: list[IngestedObject]) -> bool:
+    def _wanted(self, ref: ObjectRef, known: list[Known]) -> bool:
         """Whether to try to claim the object: not settled, not a re-upload of one counted."""
-        if any(row.etag == ref.etag and row.status in _SETTLED for row in known):
+        same = [row for row in known if row.etag == ref.etag]
+        if any(row.status in _SETTLED for row in same):
+            return False
+        if any(_pausing(row, self.clock()) for row in same):
+            self.report.pausing += 1
             return False
         others = [r for r in known if r.etag != ref.etag]
         counted = [r for r in others if r.status in (ObjectStatus.DONE, ObjectStatus.CLAIMED)]
@@ -129,20 +151,7 @@ class PassRunner:
             return False
         return True
 
-    def _claim(self, session: Session, ref: ObjectRef) -> Claim | None:
-        taken = claim(
-            session,
-            source=self.source.name,
-            ref=ref,
-            worker=self.settings.worker,
-            now=self.clock(),
-            lease=self.settings.lease,
-        )
-        if taken is None:
-            self.report.in_progress += 1
-        return taken
-
-    def _reuploaded(self, ref: ObjectRef, counted: IngestedObject) -> None:
+    def _reuploaded(self, ref: ObjectRef, counted: Known) -> None:
         with session_scope(self.engine) as session:
             new = record_reupload(
                 session, source=self.source.name, ref=ref, counted=counted, now=self.clock()
@@ -202,11 +211,19 @@ class PassRunner:
                 self.report.in_progress += 1
 
     def _failed(self, taken: Claim, exc: Exception) -> None:
-        log.warning("object %s failed; it will be retried", taken.ref.key, exc_info=exc)
-        error = f"{type(exc).__name__}: {exc}"
+        # The traceback is detail for -v; the report says what failed and why.
+        log.debug("object %s failed", taken.ref.key, exc_info=exc)
+        error = describe(exc)
         with session_scope(self.engine) as session:
-            mark_failed(session, taken, now=self.clock(), error=error)
-        self.report.failed.append((taken.ref.key, error[:300]))
+            status = mark_failed(
+                session, taken, now=self.clock(), error=error, passing=is_passing(exc)
+            )
+        if status is ObjectStatus.UNREADABLE:
+            log.warning("object %s parked as unreadable: %s", taken.ref.key, error[:300])
+            self.report.unreadable.append((taken.ref.key, error[:300]))
+        else:
+            log.warning("object %s failed; it will be retried: %s", taken.ref.key, error[:300])
+            self.report.failed.append((taken.ref.key, error[:300]))
 
     def _add(self, ref: ObjectRef, result: ObjectResult) -> None:
         report = self.report
@@ -222,8 +239,30 @@ class PassRunner:
         report.late.add(result.rollups, self.context.now)
 
 
+def _claim_groups(refs: list[ObjectRef]) -> Iterator[list[ObjectRef]]:
+    """Up to _CLAIM_OBJECTS objects a group, and no more than _READING_BYTES between them."""
+    group: list[ObjectRef] = []
+    for ref in refs:
+        if group and (
+            len(group) == _CLAIM_OBJECTS or sum(r.size for r in group) + ref.size > _READING_BYTES
+        ):
+            yield group
+            group = []
+        group.append(ref)
+    if group:
+        yield group
+
+
+def _pausing(row: Known, now: datetime) -> bool:
+    """A failed object waiting out its pause before the next try."""
+    return (
+        row.status == ObjectStatus.FAILED and row.retry_after is not None and row.retry_after > now
+    )
+
+
 def _room(reading: deque[tuple[Claim, Future[ObjectResult]]]) -> bool:
     """Whether another object may start reading now (while a commit runs, too)."""
     running = [taken.ref.size for taken, future in reading if not future.done()]
     small = len(running) < _READING and sum(running) < _READING_BYTES
-    return small and len(reading) < _WAITING
+    held = sum(taken.ref.size for taken, _ in reading)
+    return small and len(reading) < _WAITING and held < _WAITING_BYTES

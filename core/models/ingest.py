@@ -14,7 +14,8 @@ from core.models.base import created_field, time_field
 class ObjectStatus(StrEnum):
     CLAIMED = "claimed"  # a worker holds it until lease_until
     DONE = "done"  # counted: rollups and this mark committed together
-    FAILED = "failed"  # the last attempt failed; retried next pass
+    FAILED = "failed"  # the last attempt failed; retried from retry_after on
+    UNREADABLE = "unreadable"  # failed the same way three times: parked until retried by hand
     REUPLOADED = "reuploaded"  # a new ETag of a key already counted: reported, not counted
 
 
@@ -46,6 +47,10 @@ class IngestedObject(SQLModel, table=True):
     # Rejected lines per quarantine reason (every one counted, even past the stored cap).
     reasons: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON))
     error: str | None = Field(default=None, max_length=2000)
+    # Attempts in a row that failed with this same error (a different error starts over).
+    failures: int = 0
+    # A failed object is not taken up again before this (backoff on passing trouble).
+    retry_after: datetime | None = time_field(default=None, nullable=True)
 
 
 class QuarantinedLine(SQLModel, table=True):

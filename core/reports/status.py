@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from core.marketplace.late import recent_late
@@ -55,6 +56,7 @@ class Status:
     late_usage: list[str] = field(default_factory=list)  # what became of usage too old to send
     # Reconciliation findings still open, per month (YYYY-MM -> count).
     open_findings: dict[str, int] = field(default_factory=dict)
+    unreadable_objects: int = 0  # parked after failing the same way again and again
 
     @property
     def lag(self) -> timedelta | None:
@@ -117,6 +119,11 @@ class Status:
             found.append(f"ingestion is {_hours(self.lag)} behind")
         if self.failed_objects:
             found.append(f"{self.failed_objects} usage file(s) could not be read")
+        if self.unreadable_objects:
+            found.append(
+                f"{self.unreadable_objects} usage file(s) parked as unreadable; after a fix: "
+                "meterbot ingest --retry-unreadable"
+            )
         if self.unmatched_ids:
             found.append(f"usage from {self.unmatched_ids} unknown customer id(s) is waiting")
         if self.quarantined_last_day:
@@ -164,6 +171,7 @@ def collect_status(session: Session, *, now: datetime) -> Status:
         failing_jobs=failing_jobs(session),
         late_usage=recent_late(session, since=now - LATE_SHOWN),
         open_findings=_open_findings(session),
+        unreadable_objects=_unreadable(session),
     )
 
 
@@ -177,6 +185,22 @@ def _count(session: Session, table: type, *where: object) -> int:
 def _rejected(session: Session, *where: Any) -> int:
     """Lines quarantined: counted per object (the stored lines are capped; counts are not)."""
     query = select(func.coalesce(func.sum(IngestedObject.rejected), 0)).where(*where)
+    return int(session.exec(query).one())
+
+
+def _unreadable(session: Session) -> int:
+    """Parked objects whose key has not been counted since (a corrected upload)."""
+    done = aliased(IngestedObject)
+    counted_since = (
+        select(done.id)
+        .where(done.source == IngestedObject.source, done.key == IngestedObject.key)
+        .where(done.status == ObjectStatus.DONE)
+    )
+    query = (
+        select(func.count())
+        .select_from(IngestedObject)
+        .where(col(IngestedObject.status) == ObjectStatus.UNREADABLE, ~counted_since.exists())
+    )
     return int(session.exec(query).one())
 
 

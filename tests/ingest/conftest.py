@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 
 from core.ingest.pipeline import ingest_pass
 from core.ingest.report import IngestReport
-from core.ingest.sources.base import open_source
+from core.ingest.sources.open import open_source
 from core.models import Customer, CustomerAlias, Dimension, HourlyRollup, Product
 
 DIMENSIONS = ["storage_tb", "api_calls", "cpu_hours", "users", "egress_gb"]

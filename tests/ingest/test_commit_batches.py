@@ -17,7 +17,7 @@ from core.ingest.objects import ObjectResult, read_object
 from core.ingest.pipeline import load_context
 from core.ingest.read.formats import CHUNK_BYTES
 from core.ingest.read.validate import DEFAULT_MAX_AGE
-from core.ingest.sources.base import open_source
+from core.ingest.sources.open import open_source
 from core.ingest.synthetic import write_usage_files
 from core.models import IngestedObject
 from tests.ingest.conftest import (

@@ -120,3 +120,38 @@ def test_the_accepted_time_range_is_exact_at_its_edges() -> None:
         "2026-11-22T02",
         "2026-11-22T07",
     ]
+
+
+def test_a_csv_header_without_the_mapped_fields_quarantines_its_lines(
+    engine: Engine, catalog, usage: Path
+) -> None:
+    # A header that names none of the fields (or only some) is a problem of every line,
+    # not an object that fails and is retried pass after pass.
+    (usage / "none.csv").write_text(
+        "ts,cluster,metric,value\n2026-11-22T01:00:00Z,acct-0001,users,1\n"
+        "2026-11-22T01:30:00Z,acct-0001,users,2\n2026-11-22T01:45:00Z,acct-0001,users,3\n"
+    )
+    (usage / "some.csv").write_text(
+        "timestamp,customer,value\n2026-11-22T01:00:00Z,acct-0001,1\n"
+        "2026-11-22T01:30:00Z,acct-0001,2\n"
+    )
+    report = run_pass(engine, usage)
+    assert report.failed == []
+    assert (report.objects, report.records, report.reasons) == (2, 0, {"missing_field": 5})
+    with Session(engine) as session:
+        kept = {(q.line_no, q.reason) for q in session.exec(select(QuarantinedLine))}
+    assert {(2, "missing_field"), (3, "missing_field"), (4, "missing_field")} <= kept
+
+
+def test_a_parquet_file_without_the_mapped_fields_quarantines_its_rows(
+    engine: Engine, catalog, usage: Path
+) -> None:
+    pl.DataFrame({"cluster": ["acct-0001"] * 3, "value": [1, 2, 3]}).write_parquet(
+        usage / "none.parquet"
+    )
+    pl.DataFrame(
+        {"timestamp": ["2026-11-22T01:00:00Z"] * 2, "customer": ["acct-0001"] * 2}
+    ).write_parquet(usage / "some.parquet")
+    report = run_pass(engine, usage)
+    assert report.failed == []
+    assert (report.objects, report.records, report.reasons) == (2, 0, {"missing_field": 5})

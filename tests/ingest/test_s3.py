@@ -14,7 +14,7 @@ from moto import mock_aws
 from sqlalchemy import Engine
 
 from core.ingest.pipeline import ingest_pass
-from core.ingest.sources.base import open_source
+from core.ingest.sources.open import open_source
 from core.ingest.synthetic import write_usage_files
 from tests.ingest.conftest import DIMENSIONS, NOW, START, USAGE_IDS, expected_totals, rollup_totals
 

@@ -12,7 +12,7 @@ import pytest
 from sqlmodel import Session
 
 from core.ingest.pipeline import ingest_pass
-from core.ingest.sources.base import open_source
+from core.ingest.sources.open import open_source
 from core.marketplace.submit import submit_due
 from core.models import CustomerAlias, Dimension
 from core.periods import month_of

@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 from bot.commands.ledger import ledger_table
 from bot.slack.views.usage import usage_summary
 from core.ingest.pipeline import ingest_pass
-from core.ingest.sources.base import open_source
+from core.ingest.sources.open import open_source
 from core.marketplace.ledger import query_ledger
 from core.marketplace.submit import submit_due
 from core.models import CustomerAlias, Dimension, LateUsage, MeteringRecord

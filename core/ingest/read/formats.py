@@ -10,6 +10,7 @@ from its line. Lines that are not records at all come back as `malformed`.
 from __future__ import annotations
 
 import gzip
+import itertools
 import json
 import tempfile
 from collections.abc import Generator, Iterator, Mapping
@@ -74,10 +75,23 @@ def read_chunks(
     elif fmt is Format.CSV:
         yield from _csv_chunks(stream, fields, chunk_bytes)
     else:
-        # Three stages, each in its own thread: reading and cutting a block, parsing
-        # the one before, validating the one before that.
-        blocks = prefetched(numbered_blocks(stream, chunk_bytes))
-        yield from prefetched(_jsonl_chunk(lines, fields) for lines in blocks)
+        yield from _jsonl_chunks(stream, fields, chunk_bytes)
+
+
+def _jsonl_chunks(stream: BinaryIO, fields: Mapping[str, str], chunk_bytes: int) -> Iterator[Chunk]:
+    """Three stages, each in its own thread: reading and cutting a block, parsing the
+    one before, validating the one before that. An object of one block (most small
+    objects) is parsed right here: starting threads would cost more than it saves."""
+    blocks = numbered_blocks(stream, chunk_bytes)
+    first = next(blocks, None)
+    if first is None:
+        return
+    second = next(blocks, None)
+    if second is None:
+        yield _jsonl_chunk(first, fields)
+        return
+    rest = itertools.chain([first, second], prefetched(blocks))
+    yield from prefetched(_jsonl_chunk(lines, fields) for lines in rest)
 
 
 def _jsonl_chunk(lines: Lines, fields: Mapping[str, str]) -> Chunk:

@@ -22,7 +22,10 @@ def parquet_chunks(path: Path, fields: Mapping[str, str]) -> Iterator[Chunk]:
     schema = pl.read_parquet_schema(path)
     present = [fields[name] for name in FIELDS if fields[name] in schema]
     first = 1
-    scan = pl.scan_parquet(path).select(_as_text(name, schema[name]) for name in present)
+    columns = [_as_text(name, schema[name]) for name in present]
+    if not columns:  # none of the fields: still a row per record, each `missing_field`
+        columns = [pl.first().is_null().alias("_row")]
+    scan = pl.scan_parquet(path).select(columns)
     for batch in scan.collect_batches(chunk_size=BATCH_ROWS):
         frame = canonical(batch, fields).with_columns(
             line=pl.int_range(first, first + batch.height, dtype=pl.Int64)

@@ -37,11 +37,16 @@ def default_fields() -> dict[str, str]:
 
 
 def canonical(frame: pl.DataFrame, fields: Mapping[str, str]) -> pl.DataFrame:
-    """The four fields under meterbot's names, as text; a column the record lacks is null."""
+    """The four fields under meterbot's names, as text; a column the record lacks is null.
+
+    A missing column is a null column as long as the frame (not a single literal
+    row), so its rows go on to be quarantined as `missing_field`."""
     return frame.select(
-        (pl.col(fields[name]) if fields[name] in frame.columns else pl.lit(None))
-        .cast(pl.String)
-        .alias(name)
+        (
+            pl.col(fields[name]).cast(pl.String)
+            if fields[name] in frame.columns
+            else pl.repeat(None, frame.height, dtype=pl.String)
+        ).alias(name)
         for name in FIELDS
     )
 

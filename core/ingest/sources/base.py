@@ -1,24 +1,18 @@
-"""Where usage objects come from: a local folder or an S3 prefix, behind one interface.
+"""What every usage source offers: the objects to consider, each opened for reading.
 
 A source lists the objects a pass should consider (`discover`) and opens one for
 reading. Which of them were already counted is the pipeline's business (the
-IngestedObject table), so a source never needs to remember anything.
+IngestedObject table), so a source never needs to remember anything. The sources
+themselves are local.py (a folder) and s3.py; open.py picks one for a URL.
 """
 
 from __future__ import annotations
 
-import os
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
-
-from core.errors import ConfigError
-
-# S3's rules for a bucket name (3-63 lower-case letters, digits, dots and hyphens).
-_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+from typing import BinaryIO, Protocol
 
 
 @dataclass(frozen=True)
@@ -53,49 +47,3 @@ class UsageSource(Protocol):
         ...
 
     def open(self, ref: ObjectRef) -> OpenedObject: ...
-
-
-class LocalSource:
-    """Every visible file under a folder; a file's tag is its size and modification time.
-
-    Hidden files and folders (a leading dot) are skipped, so a writer can create
-    `.part` files and rename them into place when complete.
-    """
-
-    def __init__(self, root: Path) -> None:
-        if not root.is_dir():
-            raise ConfigError(f"usage source {root} is not a folder")
-        self.root = root.resolve()
-
-    @property
-    def name(self) -> str:
-        return str(self.root)
-
-    def discover(self, *, now: datetime) -> Iterator[ObjectRef]:
-        for folder, dirs, files in os.walk(self.root):
-            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-            for file in sorted(f for f in files if not f.startswith(".")):
-                path = Path(folder, file)
-                stat = path.stat()
-                key = path.relative_to(self.root).as_posix()
-                yield ObjectRef(key, f"{stat.st_size:x}-{stat.st_mtime_ns:x}", stat.st_size)
-
-    def open(self, ref: ObjectRef) -> OpenedObject:
-        path = self.root / ref.key
-        return OpenedObject(stream=path.open("rb"), path=path)
-
-
-def open_source(usage_url: str, *, s3_client: Any, lookback_days: int = 3) -> UsageSource:
-    """The source for METERBOT_USAGE_URL: `s3://bucket/prefix/` or a local folder."""
-    if usage_url.startswith("s3://"):
-        from core.ingest.sources.s3 import S3Source
-
-        bucket, _, prefix = usage_url.removeprefix("s3://").partition("/")
-        if not _BUCKET.match(bucket):
-            raise ConfigError(f"usage source {usage_url!r}: expected s3://bucket/prefix/")
-        return S3Source(s3_client, bucket, prefix, lookback_days=lookback_days)
-    scheme, found, _ = usage_url.partition("://")
-    if found and scheme != "file":
-        raise ConfigError(f"usage source {usage_url!r}: expected s3://bucket/prefix/ or a folder")
-    path = usage_url.removeprefix("file://")
-    return LocalSource(Path(path).expanduser())
