@@ -46,6 +46,10 @@ class RecentKeys:
             self._seen.popitem(last=False)
         return True
 
+    def forget(self, key: str) -> None:
+        """Let `key` be claimed again (the work it guarded did nothing)."""
+        self._seen.pop(key, None)
+
 
 @dataclass
 class SlackDeps:

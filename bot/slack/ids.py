@@ -5,6 +5,7 @@ both import it from here, so a rename cannot leave one side behind.
 """
 
 from core.notifier import RETRY_ACTION
+from core.reconcile.report import REFUND_ACTION
 
 COMMAND = "/meter"
 
@@ -37,6 +38,16 @@ UPLOAD_REVIEW = "meter_upload_review"
 UPLOAD_DISCARD = "meter_upload_discard"
 UPLOAD_CONFIRM_VIEW = "meter_upload_confirm_view"
 
+# "Request refund" on an over-charged invoice finding (value: the finding id), its form
+# (private_metadata: finding id and channel) and the confirm view pushed over it
+REQUEST_REFUND = REFUND_ACTION
+REFUND_FORM_VIEW = "meter_refund_form_view"
+REFUND_CONFIRM_VIEW = "meter_refund_confirm_view"
+REFUND_AMOUNT_BLOCK = "refund_amount"
+REFUND_AMOUNT = "amount"
+REFUND_DESCRIPTION_BLOCK = "refund_description"
+REFUND_DESCRIPTION = "description"
+
 ALL_ACTIONS = (
     CONTRACT_PICKER,
     ENTER_USAGE,
@@ -46,8 +57,11 @@ ALL_ACTIONS = (
     HOME_REFRESH,
     UPLOAD_REVIEW,
     UPLOAD_DISCARD,
+    REQUEST_REFUND,
 )
-ALL_VIEWS = (ENTER_USAGE_VIEW, CONFIRM_VIEW, UPLOAD_CONFIRM_VIEW)
+ALL_VIEWS = (
+    ENTER_USAGE_VIEW, CONFIRM_VIEW, UPLOAD_CONFIRM_VIEW, REFUND_FORM_VIEW, REFUND_CONFIRM_VIEW
+)  # fmt: skip
 
 
 def quantity_block_id(customer_id: int, dimension_id: int) -> str:

@@ -6,14 +6,15 @@ import csv
 import io
 from dataclasses import dataclass, field
 
-from core.notifier import Message, Severity
-from core.reconcile.findings import Finding
+from core.notifier import Action, Message, Severity
+from core.reconcile.findings import Finding, FindingKind
 
 CSV_COLUMNS = [
     "kind", "state", "customer", "dimension", "hour", "expected", "actual", "agreement_id",
     "invoice_id", "currency", "detail",
 ]  # fmt: skip
 SHOWN = 15  # findings listed in a message; the rest are counted
+REFUND_ACTION = "meter_request_refund"  # button on an over-charged invoice; value: finding id
 
 
 @dataclass
@@ -25,6 +26,7 @@ class ReconcileReport:
     agreements: int = 0
     notes: list[str] = field(default_factory=list)  # what could not be checked, and why
     states: dict[str, str] = field(default_factory=dict)  # finding key -> state, once kept
+    ids: dict[str, int] = field(default_factory=dict)  # finding key -> stored id, once kept
 
     @property
     def open(self) -> list[Finding]:
@@ -51,7 +53,16 @@ class ReconcileReport:
         else:
             summary, severity = f"{len(self.open)} to look at", Severity.WARNING
         title = f"Reconciliation {self.month}"
-        return Message(title, summary, severity, facts=facts, lines=lines)
+        return Message(title, summary, severity, facts=facts, lines=lines, actions=self._refunds())
+
+    def _refunds(self) -> list[Action]:
+        """A "Request refund" button per open, kept invoice finding AWS over-charged."""
+        return [
+            Action(f"Request refund: {f.agreement_id}", REFUND_ACTION, str(self.ids[f.key]),
+                   admin_only=True)
+            for f in self.open
+            if f.kind is FindingKind.INVOICE and f.over_billed and f.key in self.ids
+        ]  # fmt: skip
 
     def _line(self, finding: Finding) -> str:
         state = self.states.get(finding.key, "open")

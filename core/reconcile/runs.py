@@ -35,13 +35,16 @@ def keep_run(
     session.add(run)
     session.flush()
     kept = {f.key: f for f in _by_keys(session, [f.key for f in report.findings])}
+    rows = []
     for finding in report.findings:
         row = kept.get(finding.key) or _new_row(finding, report.month, run.id or 0)
         _refresh(row, finding, run.id or 0)
         session.add(row)
+        rows.append(row)
         report.states[finding.key] = row.state
     _clear_gone(session, report, run.id or 0, now)
     session.flush()
+    report.ids.update({row.key: row.id or 0 for row in rows})  # for the findings' buttons
     return run
 
 

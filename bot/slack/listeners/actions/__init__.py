@@ -8,6 +8,7 @@ from .contracts_page import contracts_page
 from .enter_usage import enter_usage
 from .home_refresh import home_refresh
 from .picked import contracts_picked
+from .request_refund import request_refund
 from .retry_records import retry_records
 from .upload_discard import upload_discard
 from .upload_review import upload_review
@@ -22,3 +23,4 @@ def register(app: AsyncApp) -> None:
     app.action(ids.HOME_REFRESH)(home_refresh)
     app.action(ids.UPLOAD_REVIEW)(upload_review)
     app.action(ids.UPLOAD_DISCARD)(upload_discard)
+    app.action(ids.REQUEST_REFUND)(request_refund)
