@@ -133,14 +133,14 @@ class Jobs:
         for month in months:
             report = await self._reconcile(month, now, "reconcile_weekly")
             if report.open:
-                await self.post(report.message())
+                await self.post(await asyncio.to_thread(report.posted))
             summaries.append(report.message().summary)
         return "; ".join(summaries)
 
     async def reconcile_monthly(self, now: datetime) -> str:
         """Last month, once AWS has issued its invoices: records and money, always posted."""
         report = await self._reconcile(month_of(previous_month(now)), now, "reconcile_monthly")
-        await self.post(report.message())
+        await self.post(await asyncio.to_thread(report.posted))  # with the weekly chart
         return report.message().summary
 
     async def _reconcile(self, month: Period, now: datetime, actor: str) -> ReconcileReport:

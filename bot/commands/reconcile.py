@@ -53,5 +53,5 @@ def run(args: argparse.Namespace, services: Services) -> int:
     return finish(
         args,
         services.settings,
-        PassResult(summary=summary, notices=[report.message()], attention=attention),
+        PassResult(summary=summary, notices=[report.posted()], attention=attention),
     )

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from core.notifier import Action, Message, Severity
+from core.notifier import Action, Attachment, Message, Severity
 from core.reconcile.findings import Finding, FindingKind
+from core.reconcile.weekly import WeeklyMoney
+from core.reports.charts import sent_vs_invoiced_chart
 
 CSV_COLUMNS = [
     "kind", "state", "customer", "dimension", "hour", "expected", "actual", "agreement_id",
@@ -27,6 +29,7 @@ class ReconcileReport:
     notes: list[str] = field(default_factory=list)  # what could not be checked, and why
     states: dict[str, str] = field(default_factory=dict)  # finding key -> state, once kept
     ids: dict[str, int] = field(default_factory=dict)  # finding key -> stored id, once kept
+    weekly: WeeklyMoney | None = None  # sent vs invoiced per week, once invoices are checked
 
     @property
     def open(self) -> list[Finding]:
@@ -54,6 +57,20 @@ class ReconcileReport:
             summary, severity = f"{len(self.open)} to look at", Severity.WARNING
         title = f"Reconciliation {self.month}"
         return Message(title, summary, severity, facts=facts, lines=lines, actions=self._refunds())
+
+    def posted(self) -> Message:
+        """The channel's message: `message()` with the weekly chart of sent vs invoiced
+        (drawn here: call it off the event loop)."""
+        message = self.message()
+        if self.weekly is None or not self.weekly.weeks:
+            return message
+        weekly, title = self.weekly, f"Sent vs invoiced {self.month}"
+        chart = sent_vs_invoiced_chart(
+            weekly.sent, weekly.invoiced, currency=weekly.currency, title=f"{title} per week"
+        )
+        return replace(
+            message, attachments=[Attachment(f"reconcile-{self.month}.png", chart, title)]
+        )
 
     def _refunds(self) -> list[Action]:
         """A "Request refund" button per open, kept invoice finding AWS over-charged."""

@@ -17,14 +17,15 @@ from sqlmodel import Session
 from core.db import session_scope
 from core.periods import Period, month_label
 from core.reconcile.cloudtrail import CloudTrailReader, kept_since
-from core.reconcile.invoices import InvoiceReader
+from core.reconcile.invoices import InvoiceLine, InvoiceReader
 from core.reconcile.ledger_side import aws_customers, sent_in
 from core.reconcile.money import compare_invoices
-from core.reconcile.rate_card import agreements_in, expected_cost
+from core.reconcile.rate_card import Priced, agreements_in, expected_cost
 from core.reconcile.records import Logged, match_records
 from core.reconcile.report import ReconcileReport
 from core.reconcile.runs import keep_run
 from core.reconcile.trail import received_records
+from core.reconcile.weekly import WeeklyMoney
 
 # CloudTrail logs a call about 15 minutes after it; an hour leaves room to spare.
 LOG_DELAY = timedelta(hours=1)
@@ -105,8 +106,11 @@ def _check_money(
     with Session(engine) as session:
         priced = [expected_cost(session, a, period) for a in agreements_in(session, period)]
     report.agreements = len(priced)
+    if priced:
+        report.weekly = WeeklyMoney(currency=priced[0].expected.currency)
     for item in priced:
         lines = invoices.lines(item.expected.agreement_id, period)
+        _chart(report, item, lines, period)
         if not lines and now < period.end + INVOICED_AFTER:
             report.notes.append(f"{item.expected.agreement_id}: not invoiced yet")
             continue
@@ -118,3 +122,15 @@ def _check_money(
                 f"{item.expected.agreement_id}: no AWS price for {', '.join(item.unpriced)}: "
                 "not counted in the expected amount"
             )
+
+
+def _chart(report: ReconcileReport, item: Priced, lines: list[InvoiceLine], period: Period) -> None:
+    """The agreement's sent and invoiced money into the weekly chart (one currency)."""
+    weekly, currency = report.weekly, item.expected.currency
+    if weekly is None or currency != weekly.currency:
+        report.notes.append(f"{item.expected.agreement_id}: billed in {currency}, not drawn in "
+                            "the chart of the first agreement's currency")  # fmt: skip
+        return
+    weekly.add_sent(item.costs)
+    issued = [(line.issued_at or period.end, line.signed_amount) for line in lines]
+    weekly.add_invoiced(issued)

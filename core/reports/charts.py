@@ -1,4 +1,5 @@
-"""Charts as PNG bytes (matplotlib, Agg backend): usage over time, one panel per dimension.
+"""Charts as PNG bytes (matplotlib, Agg backend): usage over time, one panel per dimension;
+sent vs invoiced money per week for reconciliation.
 
 Figures are built with the object API (no pyplot), so charts can be drawn from worker
 threads without touching matplotlib's global state. Values become floats only here,
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 import matplotlib
@@ -35,6 +36,28 @@ def usage_chart(series: Mapping[str, Series], *, title: str, units: Mapping[str,
     for ax, label in zip(axes, labels, strict=True):
         points = series.get(label, [])
         _panel(ax, points, label=label, unit=units.get(label, ""))
+    figure.suptitle(title)
+    figure.tight_layout()
+    return _png(figure)
+
+
+def sent_vs_invoiced_chart(
+    sent: Mapping[date, Decimal], invoiced: Mapping[date, Decimal], *, currency: str, title: str
+) -> bytes:
+    """A PNG of two bars a week (by its Monday): what the ledger sent at the rate card,
+    what AWS invoiced."""
+    weeks = sorted(set(sent) | set(invoiced))
+    figure = Figure(figsize=(WIDTH, 3.6), dpi=DPI)
+    ax = figure.subplots()
+    places = [float(date2num(week)) for week in weeks]
+    for offset, label, amounts in ((-1.6, "sent", sent), (1.6, "invoiced", invoiced)):
+        values = [float(amounts.get(week, 0)) for week in weeks]  # drawing only
+        ax.bar([p + offset for p in places], values, width=3.0, label=label)
+    ax.set_xticks(places, [f"{week:%d %b}" for week in weeks])
+    ax.set_xlabel("week starting (UTC)")
+    ax.set_ylabel(currency)
+    ax.grid(True, axis="y", alpha=0.3)
+    ax.legend()
     figure.suptitle(title)
     figure.tight_layout()
     return _png(figure)

@@ -1,9 +1,11 @@
-"""/meter reconcile [YYYY-MM]: the month's ledger against AWS, posted to this channel."""
+"""/meter reconcile [YYYY-MM]: the month's ledger against AWS, posted to this channel with
+the weekly chart of sent vs invoiced and a "Request refund" button per over-charged invoice."""
 
 from __future__ import annotations
 
+from core.notifier import Message
 from core.periods import month_label, month_of, parse_month
-from core.reconcile import CloudTrailReader, InvoiceReader, ReconcileReport, reconcile_and_keep
+from core.reconcile import CloudTrailReader, InvoiceReader, reconcile_and_keep
 
 from .request import CommandRequest
 
@@ -14,7 +16,7 @@ async def run(req: CommandRequest) -> None:
     await req.reply(f"Reconciling {month_label(period)} with what AWS received and invoiced...")
     services = req.deps.services
 
-    def reconcile() -> ReconcileReport:  # boto3 clients are built here, in the thread
+    def reconcile() -> Message:  # boto3 clients are built and the chart drawn in the thread
         return reconcile_and_keep(
             services.engine,
             trail=CloudTrailReader(services.cloudtrail),
@@ -23,7 +25,6 @@ async def run(req: CommandRequest) -> None:
             now=now,
             actor=req.user_id,
             tolerance=services.settings.reconcile_tolerance,
-        )
+        ).posted()
 
-    report = await req.deps.blocking(reconcile)
-    await req.deps.notifier.send(report.message(), channel=req.channel_id)
+    await req.deps.notifier.send(await req.deps.blocking(reconcile), channel=req.channel_id)
