@@ -11,7 +11,9 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.slack import ids
 from bot.slack.deps import deps_of
+from bot.slack.views.entry import message_view
 from bot.slack.views.refund import RefundAsk, refund_confirm_view
+from core.errors import MeterbotError
 from core.reconcile.adjustments import CENT
 from core.reconcile.refunds import RefundDraft, refund_draft
 
@@ -20,7 +22,11 @@ async def refund_entered(ack: AsyncAck, view: dict[str, Any], context: Any) -> N
     deps = deps_of(context)
     meta = json.loads(view.get("private_metadata") or "{}")
     finding_id = int(meta.get("f", 0))
-    draft = await deps.read(lambda session: refund_draft(session, finding_id), before_ack=True)
+    try:
+        draft = await deps.read(lambda session: refund_draft(session, finding_id), before_ack=True)
+    except MeterbotError as exc:  # the finding went away or changed since the modal opened
+        await ack(response_action="update", view=message_view("Not asked", f"⚠️ {exc}"))
+        return
     values = (view.get("state") or {}).get("values") or {}
     amount_text = _typed(values, ids.REFUND_AMOUNT_BLOCK, ids.REFUND_AMOUNT)
     description = _typed(values, ids.REFUND_DESCRIPTION_BLOCK, ids.REFUND_DESCRIPTION).strip()
