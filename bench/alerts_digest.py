@@ -19,12 +19,15 @@ from pathlib import Path
 from sqlmodel import Session, SQLModel
 
 import core.models  # noqa: F401  (registers every table)
+from core.access import Admins
 from core.alerts.rules import add_rule, evaluate_alerts
 from core.db import make_engine
 from core.models import Customer, Dimension, HourlyRollup, Product
 from core.periods import month_of
 from core.reports.digests import build_digest
 from core.usage.rollups import usage_for_all
+
+ADMINS = Admins(frozenset({"bench"}))  # who may send, retry and change rules here
 
 
 def seed(session: Session, customers: int, days: int, start: datetime) -> None:
@@ -81,7 +84,7 @@ def main() -> None:
         SQLModel.metadata.create_all(engine)
         with Session(engine) as s:
             seed(s, customers, days, start)
-            add_rule(s, text="api_requests > 100000", actor="bench", now=now)
+            add_rule(s, text="api_requests > 100000", actor="bench", admins=ADMINS, now=now)
             s.commit()
         print(f"{customers} customers x 2 dimensions x {days * 24} hours")
         with Session(engine) as s:

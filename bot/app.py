@@ -15,6 +15,7 @@ import boto3
 from botocore.config import Config
 from sqlalchemy import Engine
 
+from core.access import Admins
 from core.db import open_database
 from core.marketplace.client import Sender, build_sender
 from core.settings import Settings
@@ -46,6 +47,11 @@ class Services:
         engine = open_database(self.settings.database_url)
         self._closers.append(engine.dispose)
         return engine
+
+    @cached_property
+    def admins(self) -> Admins:
+        """Who may send metering, retry failures and change alert rules (METERBOT_ADMINS)."""
+        return Admins(frozenset(self.settings.admins))
 
     @cached_property
     def s3(self) -> Any:

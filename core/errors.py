@@ -31,7 +31,17 @@ class InvalidInput(MeterbotError):
 
 
 class NotAllowed(MeterbotError):
-    """The user may not do this (not in METERBOT_ADMINS)."""
+    """The user may not do this (not in METERBOT_ADMINS); raised by core.access.Admins.
+
+    `action` names the attempt for the audit trail; `subject` is what it was about.
+    """
+
+    def __init__(self, *, actor: str, action: str, what: str, subject: str = "") -> None:
+        super().__init__(
+            f"Sorry, only meterbot admins can {what}. Ask one of them, or ask for your "
+            "Slack user id to be added to METERBOT_ADMINS."
+        )
+        self.actor, self.action, self.subject = actor, action, subject
 
 
 class ExternalServiceError(MeterbotError):

@@ -74,9 +74,6 @@ class SlackDeps:
     def now(self) -> datetime:
         return self.clock()
 
-    def is_admin(self, user_id: str) -> bool:
-        return user_id in self.services.settings.admins
-
     def expect_upload(self, channel: str, user: str) -> None:
         """`/meter upload` in a channel: the user's next file there is usage to read."""
         now = self.now()
@@ -135,13 +132,3 @@ def deps_of(context: Any) -> SlackDeps:
     deps = context[CONTEXT_KEY]
     assert isinstance(deps, SlackDeps)
     return deps
-
-
-REFUSAL = (
-    "Sorry, only meterbot admins can {what}. Ask one of them, or ask for your Slack user id "
-    "to be added to METERBOT_ADMINS."
-)
-
-
-def refusal(what: str) -> str:
-    return REFUSAL.format(what=what)

@@ -1,8 +1,9 @@
 """The one place Slack listener errors are handled (registered as Bolt's @app.error).
 
 Domain errors (core.errors.MeterbotError) carry a message meant for the user: it is
-sent back privately. Anything else is a bug: logged with its traceback, and the user
-gets a short apology. Nothing is swallowed silently.
+sent back privately. A refused admin-only attempt (core.errors.NotAllowed, raised by
+core.access.Admins) is also audited, here and only here (`refusal`). Anything else is
+a bug: logged with its traceback, and the user gets a short apology. Nothing is swallowed silently.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from typing import Any
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from core.errors import MeterbotError
+from bot.slack.deps import CONTEXT_KEY, SlackDeps
+from core.errors import MeterbotError, NotAllowed
 
 log = logging.getLogger("meterbot.slack")
 APOLOGY = "Sorry, something went wrong on meterbot's side; it has been logged. Try again shortly."
@@ -23,7 +25,10 @@ APOLOGY = "Sorry, something went wrong on meterbot's side; it has been logged. T
 
 @asynccontextmanager
 async def reported(
-    body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond | None = None
+    body: dict[str, Any],
+    client: AsyncWebClient,
+    respond: AsyncRespond | None = None,
+    context: Any = None,
 ) -> AsyncIterator[None]:
     """Wrap a listener's work after ack(): any error goes through `handle_error` here.
 
@@ -33,19 +38,38 @@ async def reported(
     try:
         yield
     except Exception as exc:
-        await handle_error(exc, body, client, respond)
+        await handle_error(exc, body, client, respond, context)
 
 
 async def handle_error(
-    error: Exception, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond | None
+    error: Exception,
+    body: dict[str, Any],
+    client: AsyncWebClient,
+    respond: AsyncRespond | None,
+    context: Any = None,
 ) -> None:
-    if isinstance(error, MeterbotError):
+    deps = (context or {}).get(CONTEXT_KEY)
+    if isinstance(error, NotAllowed) and isinstance(deps, SlackDeps):
+        text = f"⚠️ {await refusal(deps, error)}"
+    elif isinstance(error, MeterbotError):
         log.info("refused %s: %s", _what(body), error)
         text = f"⚠️ {error}"
     else:
         log.error("unhandled error in %s", _what(body), exc_info=error)
         text = APOLOGY
     await _tell_user(body, client, respond, text)
+
+
+async def refusal(deps: SlackDeps, error: NotAllowed, *, before_ack: bool = False) -> str:
+    """Audit a refused admin-only attempt; return what to tell whoever tried.
+
+    Listeners that answer in the acknowledgement (form errors, an updated view) call this
+    themselves; every other listener reaches it through `reported`.
+    """
+    await deps.audit_refusal(
+        user_id=error.actor, action=error.action, subject=error.subject, before_ack=before_ack
+    )
+    return str(error)
 
 
 async def _tell_user(

@@ -20,6 +20,7 @@ from decimal import Decimal, InvalidOperation
 
 from sqlmodel import Session, col, select
 
+from core.access import CHANGE_ALERTS, Admins
 from core.alerts.measures import Reading, readings
 from core.customers.lookup import find_customer
 from core.errors import InvalidInput, NotFound
@@ -84,8 +85,11 @@ def list_rules(session: Session) -> list[AlertRule]:
     return list(session.exec(select(AlertRule).order_by(col(AlertRule.id))).all())
 
 
-def add_rule(session: Session, *, text: str, actor: str, now: datetime) -> AlertRule:
+def add_rule(
+    session: Session, *, text: str, actor: str, admins: Admins, now: datetime
+) -> AlertRule:
     """Parse, check the dimension and customer exist, store (add + flush) and audit."""
+    admins.require(actor, CHANGE_ALERTS, subject=text)
     parsed = parse_rule(text)
     keys = set(session.exec(select(Dimension.key)).all())
     if parsed.dimension_key not in keys:
@@ -115,7 +119,10 @@ def _normalized(text: str, customer: Customer | None) -> str:
     return _fit(f"{head} for {customer.name}" if customer else head)
 
 
-def remove_rule(session: Session, *, rule_id: int, actor: str, now: datetime | None = None) -> None:
+def remove_rule(
+    session: Session, *, rule_id: int, actor: str, admins: Admins, now: datetime | None = None
+) -> None:
+    admins.require(actor, CHANGE_ALERTS, subject=f"#{rule_id}")
     rule = session.get(AlertRule, rule_id)
     if rule is None:
         raise NotFound(f"no alert rule #{rule_id}; /meter alerts lists them")

@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from core.access import RETRY_RECORDS, SEND_USAGE, Admins
 from core.db import one_transaction, session_scope
 from core.errors import InvalidInput, NotFound
 from core.marketplace.due import build_due
@@ -130,6 +131,7 @@ def send_manual(
     *,
     entries: Sequence[Entry],
     actor: str,
+    admins: Admins,
     client: Sender,
     now: datetime,
     source: str | None = None,
@@ -142,6 +144,7 @@ def send_manual(
     row for the customer and dimension was already sent, into the next free hour (queued
     until it begins; the outcome says so).
     """
+    admins.require(actor, SEND_USAGE, subject=f"{len(entries)} entries")
     if not entries:
         raise InvalidInput("nothing to send: enter a quantity for at least one dimension")
     report = SubmitReport(dry_run=client.dry_run)
@@ -242,10 +245,12 @@ def retry_records(
     *,
     record_ids: Sequence[int],
     actor: str,
+    admins: Admins,
     client: Sender,
     now: datetime,
 ) -> SubmitReport:
     """Send the given rows again, identically (after a fix, or an unknown outcome)."""
+    admins.require(actor, RETRY_RECORDS, subject=",".join(map(str, record_ids)))
     report = SubmitReport(dry_run=client.dry_run)
     with session_scope(engine) as session:
         rows = list(

@@ -15,6 +15,7 @@ from sqlalchemy import Engine, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from core.access import UPLOAD_SEND, Admins
 from core.db import one_transaction, session_scope
 from core.errors import InvalidInput, NotFound
 from core.ingest.pipeline import load_context
@@ -132,10 +133,17 @@ def discard_upload(session: Session, *, upload_id: int, user: str, now: datetime
 
 
 def send_upload(
-    engine: Engine, *, upload_id: int, actor: str, client: Sender, now: datetime
+    engine: Engine,
+    *,
+    upload_id: int,
+    actor: str,
+    admins: Admins,
+    client: Sender,
+    now: datetime,
 ) -> tuple[UsageUpload, SubmitReport]:
     """Send an upload's rows through the ledger, once; the upload is then `sent` (or, after
-    a dry run, still `previewed`)."""
+    a dry run, still `previewed`). Someone not in `admins` is refused before it is claimed."""
+    admins.require(actor, UPLOAD_SEND, subject=f"upload {upload_id}")
     with session_scope(engine) as session:
         upload = _claim(session, upload_id, to=UploadState.SENDING, user=actor, now=now)
         session.expunge(upload)
@@ -146,7 +154,13 @@ def send_upload(
     source = f"{SOURCE_PREFIX}{upload.file_name}"[:100]
     try:
         report = send_manual(
-            engine, entries=entries, actor=actor, client=client, now=now, source=source
+            engine,
+            entries=entries,
+            actor=actor,
+            admins=admins,
+            client=client,
+            now=now,
+            source=source,
         )
     except (InvalidInput, NotFound):
         # Raised only while the rows are built, before their transaction commits: nothing

@@ -10,8 +10,9 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from core.access import Admins
 from core.db import session_scope
-from core.errors import InvalidInput
+from core.errors import InvalidInput, NotAllowed
 from core.marketplace.client import DryRunClient
 from core.models import Customer, MeteringRecord, UsageUpload
 from core.usage.uploads import DuplicateUpload, SharedFile, preview_upload, send_upload
@@ -26,6 +27,21 @@ DATA = (
     f"{NOW - timedelta(hours=1):%Y-%m-%dT%H:%M:%SZ},usage-0,api_calls,5\n"
     f"{NOW - timedelta(hours=1):%Y-%m-%dT%H:%M:%SZ},usage-1,api_calls,6\n"
 ).encode()
+
+
+ADMINS = Admins(frozenset({"UADMIN"}))
+
+
+def test_a_non_admin_cannot_send_an_upload_and_it_stays_previewed(engine: Engine) -> None:
+    """The admin rule is send_upload's own, so no entry point can skip it."""
+    seed(engine, now=NOW)
+    upload_id = _preview(engine)
+    with pytest.raises(NotAllowed, match="only meterbot admins can send usage"):
+        send_upload(
+            engine, upload_id=upload_id, actor="UVISITOR", admins=ADMINS, client=DryRunClient(),
+            now=NOW,
+        )  # fmt: skip
+    assert _state(engine) == "previewed" and _ledger(engine) == []
 
 
 def _preview(engine: Engine) -> int:
@@ -43,7 +59,7 @@ def _state(engine: Engine) -> str:
 async def test_an_upload_is_sent_once_and_never_after_a_dry_run_only(engine: Engine) -> None:
     seed(engine, now=NOW)
     upload_id = _preview(engine)
-    send = dict(upload_id=upload_id, actor="UADMIN", now=NOW)
+    send = dict(upload_id=upload_id, actor="UADMIN", admins=ADMINS, now=NOW)
     _, dry = send_upload(engine, client=DryRunClient(), **send)
     assert dry.dry_run and _state(engine) == "previewed" and _ledger(engine) == []
 

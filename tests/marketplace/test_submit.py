@@ -8,7 +8,8 @@ from decimal import Decimal
 import pytest
 from sqlmodel import Session, select
 
-from core.errors import InvalidInput
+from core.access import Admins
+from core.errors import InvalidInput, NotAllowed
 from core.marketplace.client import MeteringClient
 from core.marketplace.ledger import query_ledger
 from core.marketplace.submit import retry_records, submit_due
@@ -16,6 +17,8 @@ from core.models import AuditEvent, Customer, MarketplaceModel, Product
 from core.notifier import RETRY_ACTION, Severity
 from tests.fakes.marketplace import MarketplaceStandIn
 from tests.marketplace.conftest import ACCOUNT, ARN, CODE, START, fast_client
+
+ADMINS = Admins(frozenset({"U0ADMIN", "U0123", "U1"}))  # who may send, retry and change rules here
 
 H1 = START + timedelta(hours=1)  # 2026-11-22 01:00
 H2 = START + timedelta(hours=2)
@@ -266,7 +269,7 @@ def test_a_bad_product_code_fails_with_the_fix_and_retry_sends_it(world, marketp
         session.commit()
     clock.now = H2 + timedelta(minutes=20)
     retried = retry_records(
-        world.engine, record_ids=[line.id for line in failed], actor="U0ADMIN",
+        world.engine, record_ids=[line.id for line in failed], actor="U0ADMIN", admins=ADMINS,
         client=fast_client(marketplace), now=clock.now,
     )  # fmt: skip
     assert retried.counts == {"accepted": 2}
@@ -306,12 +309,12 @@ def test_send_manual_records_who_sent_it_and_uses_the_next_open_hour(world, mark
 
     clock.now = H2 + timedelta(minutes=10)
     entry = Entry(world.alpha.id, world.storage.id, D("2.5"))
-    first = send_manual(world.engine, entries=[entry], actor="U0123",
+    first = send_manual(world.engine, entries=[entry], actor="U0123", admins=ADMINS,
                         client=fast_client(marketplace), now=clock.now)  # fmt: skip
     assert first.counts == {"accepted": 1}
     line = row(world, "Alpha", "storage", H2)
     assert (line.source, line.status) == ("U0123", "accepted")
-    second = send_manual(world.engine, entries=[entry], actor="U0123",
+    second = send_manual(world.engine, entries=[entry], actor="U0123", admins=ADMINS,
                          client=fast_client(marketplace), now=clock.now)  # fmt: skip
     (queued,) = second.outcomes
     assert queued.status == "pending" and "03:00Z" in queued.note
@@ -408,8 +411,8 @@ def test_a_not_subscribed_record_is_sent_under_corrected_ids_on_retry(world, mar
         session.commit()
     clock.now = H2 + timedelta(minutes=20)
     report = retry_records(
-        world.engine, record_ids=[line.id], actor="U1", client=fast_client(marketplace),
-        now=clock.now,
+        world.engine, record_ids=[line.id], actor="U1", admins=ADMINS,
+        client=fast_client(marketplace), now=clock.now,
     )  # fmt: skip
     assert [o.status for o in report.outcomes] == ["accepted"]
     assert billed(marketplace, "cust-gamma", "storage_tb") == {H1: D(1)}
@@ -453,7 +456,7 @@ def test_send_manual_refuses_what_the_form_refuses_and_writes_nothing(world, mar
     clock.now = H2 + timedelta(minutes=10)
     entry = Entry(world.alpha.id, world.storage.id, D("-1"))
     with pytest.raises(InvalidInput, match="storage for Alpha: usage cannot be negative"):
-        send_manual(world.engine, entries=[entry], actor="U0123",
+        send_manual(world.engine, entries=[entry], actor="U0123", admins=ADMINS,
                     client=fast_client(marketplace), now=clock.now)  # fmt: skip
     assert ledger(world) == []
     assert marketplace.calls == 0
@@ -467,7 +470,13 @@ def test_send_manual_with_hours_uses_each_hour_a_later_one_or_the_current_one(
 
     now = START + timedelta(days=1, hours=5, minutes=10)  # 2026-11-23 05:10
     clock.now = now
-    send = dict(actor="U0123", client=fast_client(marketplace), now=now, source="upload:a.csv")
+    send = dict(
+        actor="U0123",
+        admins=ADMINS,
+        client=fast_client(marketplace),
+        now=now,
+        source="upload:a.csv",
+    )
     h3 = START + timedelta(days=1, hours=3)
     first = send_manual(world.engine, entries=[Entry(world.alpha.id, world.storage.id,
                                                            D("1"), h3)], **send)  # fmt: skip
@@ -487,3 +496,22 @@ def test_send_manual_with_hours_uses_each_hour_a_later_one_or_the_current_one(
     assert moved.source == "upload:a.csv" and "already sent" in (moved.note or "")
     carried = row(world, "Alpha", "seats", START + timedelta(days=1, hours=5))
     assert "older than Marketplace accepts" in (carried.note or "")
+
+
+def test_the_sending_services_refuse_a_non_admin_and_write_nothing(world, marketplace, clock):
+    """The admin rule lives in the services, so any entry point (not only Slack) that
+    hands them someone outside METERBOT_ADMINS gets the refusal, and nothing is sent."""
+    from core.marketplace.submit import send_manual
+    from core.usage.manual_entry import Entry
+
+    clock.now = H2 + timedelta(minutes=10)
+    entry = Entry(world.alpha.id, world.storage.id, D("2.5"))
+    with pytest.raises(NotAllowed, match="only meterbot admins can send usage") as refused:
+        send_manual(world.engine, entries=[entry], actor="U0VISITOR", admins=ADMINS,
+                    client=fast_client(marketplace), now=clock.now)  # fmt: skip
+    assert (refused.value.actor, refused.value.action) == ("U0VISITOR", "send_usage")
+    with pytest.raises(NotAllowed, match="only meterbot admins can retry failed records"):
+        retry_records(world.engine, record_ids=[1], actor="U0VISITOR", admins=ADMINS,
+                      client=fast_client(marketplace), now=clock.now)  # fmt: skip
+    assert ledger(world) == []
+    assert marketplace.calls == 0

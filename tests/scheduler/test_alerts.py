@@ -8,9 +8,12 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from core.access import Admins
 from core.alerts.rules import add_rule, describe_rule, evaluate_alerts, list_rules, remove_rule
-from core.errors import InvalidInput, NotFound
+from core.errors import InvalidInput, NotAllowed, NotFound
 from tests.scheduler.data import build_world, entitle, usage
+
+ADMINS = Admins(frozenset({"U1"}))  # who may send, retry and change rules here
 
 NOW = datetime(2026, 11, 20, 14, 30, tzinfo=UTC)
 START = datetime(2026, 11, 1, tzinfo=UTC)
@@ -20,7 +23,7 @@ H = timedelta(hours=1)
 def test_a_threshold_alert_is_posted_once_per_crossing(engine: Engine) -> None:
     with Session(engine, expire_on_commit=False) as s:
         w = build_world(s, since=START)
-        add_rule(s, text="api_requests > 1000", actor="U1", now=NOW)
+        add_rule(s, text="api_requests > 1000", actor="U1", admins=ADMINS, now=NOW)
         usage(s, w.acme, w.requests, START, "600")
         assert evaluate_alerts(s, now=NOW) == []
 
@@ -46,7 +49,9 @@ def test_percentage_of_entitlement_for_one_customer(engine: Engine) -> None:
         for hour in range(int((NOW - START) / H)):
             usage(s, w.acme, w.storage, START + hour * H, "85")
             usage(s, w.globex, w.storage, START + hour * H, "85")
-        rule = add_rule(s, text="storage_tb 80% of entitlement for acme", actor="U1", now=NOW)
+        rule = add_rule(
+            s, text="storage_tb 80% of entitlement for acme", actor="U1", admins=ADMINS, now=NOW
+        )
 
         [alert] = evaluate_alerts(s, now=NOW)
 
@@ -62,7 +67,7 @@ def test_a_spike_against_the_trailing_average(engine: Engine) -> None:
         for back in range(1, 25):
             usage(s, w.globex, w.requests, last - back * H, "100")
         usage(s, w.globex, w.requests, last, "400")
-        add_rule(s, text="api_requests spike 3x", actor="U1", now=NOW)
+        add_rule(s, text="api_requests spike 3x", actor="U1", admins=ADMINS, now=NOW)
 
         [alert] = evaluate_alerts(s, now=NOW)
         assert "4x the 24-hour average of 100" in alert.summary
@@ -76,7 +81,7 @@ def test_a_spike_against_the_trailing_average(engine: Engine) -> None:
 def test_rules_are_listed_described_and_removed(engine: Engine) -> None:
     with Session(engine, expire_on_commit=False) as s:
         build_world(s, since=START)
-        rule = add_rule(s, text="storage_tb  >=  500", actor="U1", now=NOW)
+        rule = add_rule(s, text="storage_tb  >=  500", actor="U1", admins=ADMINS, now=NOW)
         assert rule.id is not None
 
         assert [r.id for r in list_rules(s)] == [rule.id]
@@ -84,10 +89,10 @@ def test_rules_are_listed_described_and_removed(engine: Engine) -> None:
             f"#{rule.id} storage_tb >= 500: this month's storage_tb at or above 500 "
             "(every customer)"
         )
-        remove_rule(s, rule_id=rule.id, actor="U1")
+        remove_rule(s, rule_id=rule.id, actor="U1", admins=ADMINS)
         assert list_rules(s) == []
         with pytest.raises(NotFound, match="no alert rule"):
-            remove_rule(s, rule_id=rule.id, actor="U1")
+            remove_rule(s, rule_id=rule.id, actor="U1", admins=ADMINS)
 
 
 @pytest.mark.parametrize(
@@ -103,4 +108,15 @@ def test_rules_that_do_not_parse_say_why(engine: Engine, text: str, error: str) 
     with Session(engine, expire_on_commit=False) as s:
         build_world(s, since=START)
         with pytest.raises(InvalidInput, match=error):
-            add_rule(s, text=text, actor="U1", now=NOW)
+            add_rule(s, text=text, actor="U1", admins=ADMINS, now=NOW)
+
+
+def test_only_admins_change_alert_rules(engine: Engine) -> None:
+    with Session(engine, expire_on_commit=False) as s:
+        build_world(s, since=START)
+        rule = add_rule(s, text="api_requests > 1000", actor="U1", admins=ADMINS, now=NOW)
+        with pytest.raises(NotAllowed, match="only meterbot admins can change alert rules"):
+            add_rule(s, text="api_requests > 5", actor="U0VISITOR", admins=ADMINS, now=NOW)
+        with pytest.raises(NotAllowed, match="only meterbot admins can change alert rules"):
+            remove_rule(s, rule_id=rule.id or 0, actor="U0VISITOR", admins=ADMINS)
+        assert [r.id for r in list_rules(s)] == [rule.id]

@@ -16,6 +16,7 @@ from aiohttp import web
 from sqlalchemy import Engine
 from sqlmodel import Session, SQLModel
 
+from core.access import Admins
 from core.alerts.rules import add_rule
 from core.db import make_engine
 from core.ingest.report import IngestReport
@@ -32,6 +33,8 @@ from tests.scheduler.conftest import (
     services,
 )
 from tests.scheduler.data import build_world
+
+ADMINS = Admins(frozenset({"U1"}))  # who may send, retry and change rules here
 
 MINUTE = timedelta(minutes=1)
 
@@ -168,7 +171,7 @@ async def test_an_alert_posted_by_the_ingest_job_is_not_repeated(
     clock = Clock(datetime(2026, 11, 20, 12, 5, tzinfo=UTC))
     with Session(engine) as s:
         build_world(s, since=datetime(2026, 11, 1, tzinfo=UTC))
-        add_rule(s, text="api_requests > 1000", actor="U1", now=clock.now)
+        add_rule(s, text="api_requests > 1000", actor="U1", admins=ADMINS, now=clock.now)
         s.commit()
     folder = tmp_path / "usage"
     folder.mkdir()

@@ -24,7 +24,7 @@ async def publish_home(client: AsyncWebClient, deps: SlackDeps, user_id: str) ->
     month = now.strftime("%B %Y")
     status = await deps.read(lambda session: collect_status(session, now=now))
     ending = await deps.read(lambda session: ending_soon(session, now=now))
-    admin = deps.is_admin(user_id)
+    admin = deps.services.admins.allows(user_id)
     cached = deps.cache.get(f"top:{month}")
     if cached and time.monotonic() - cached[0] < CACHE_SECONDS:
         view = home_view(status, cached[1], month=month, is_admin=admin, ending=ending)

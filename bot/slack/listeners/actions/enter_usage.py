@@ -10,9 +10,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel import Session
 
 from bot.slack import ids
-from bot.slack.deps import SlackDeps, deps_of, refusal
+from bot.slack.deps import SlackDeps, deps_of
 from bot.slack.errors import reported
 from bot.slack.listeners.entry_form import open_entry_form
+from core.access import ENTER_USAGE
 from core.usage.manual_entry import FormContract, form_for_contracts
 
 
@@ -24,20 +25,14 @@ async def enter_usage(
     context: Any,
 ) -> None:
     await ack()
-    async with reported(body, client, respond):
+    async with reported(body, client, respond, context):
         await _enter_usage(body, client, respond, deps_of(context))
 
 
 async def _enter_usage(
     body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond, deps: SlackDeps
 ) -> None:
-    user = body["user"]["id"]
-    if not deps.is_admin(user):
-        await deps.audit_refusal(user_id=user, action="enter_usage", subject="contracts")
-        await respond(
-            text=refusal("enter and send usage"), response_type="ephemeral", replace_original=False
-        )
-        return
+    deps.services.admins.require(body["user"]["id"], ENTER_USAGE, subject="contracts")
     picked = picked_contracts(body.get("state", {}).get("values", {}))
     if not picked:
         await respond(

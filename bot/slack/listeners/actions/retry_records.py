@@ -12,8 +12,9 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack.deps import SlackDeps, deps_of, refusal
+from bot.slack.deps import SlackDeps, deps_of
 from bot.slack.errors import reported
+from core.access import RETRY_RECORDS
 from core.marketplace.submit import retry_records as retry
 
 
@@ -26,18 +27,14 @@ async def retry_records(
     context: Any,
 ) -> None:
     await ack()
-    async with reported(body, client, respond):
+    async with reported(body, client, respond, context):
         await _retry(body, str(action.get("value", "")), respond, deps_of(context))
 
 
 async def _retry(body: dict[str, Any], value: str, respond: AsyncRespond, deps: SlackDeps) -> None:
     user = body["user"]["id"]
-    if not deps.is_admin(user):
-        await deps.audit_refusal(user_id=user, action="retry_records", subject=value)
-        await respond(
-            text=refusal("retry failed records"), response_type="ephemeral", replace_original=False
-        )
-        return
+    # Refused before claiming the message, so an admin's click on it still retries.
+    deps.services.admins.require(user, RETRY_RECORDS, subject=value)
     message_ts = (body.get("container") or {}).get("message_ts", "")
     if not deps.handled.claim(f"retry:{message_ts}:{value}"):
         await respond(
@@ -52,6 +49,7 @@ async def _retry(body: dict[str, Any], value: str, respond: AsyncRespond, deps: 
         deps.services.engine,
         record_ids=record_ids,
         actor=user,
+        admins=deps.services.admins,
         client=await deps.blocking(deps.metering_client),
         now=deps.now(),
     )

@@ -9,9 +9,10 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel import Session
 
-from bot.slack.deps import deps_of, refusal
+from bot.slack.deps import deps_of
 from bot.slack.errors import reported
 from bot.slack.views.blocks import esc
+from core.access import UPLOAD_DISCARD
 from core.usage.uploads import discard_upload
 
 
@@ -22,17 +23,8 @@ async def upload_discard(
     deps = deps_of(context)
     user = body["user"]["id"]
     upload_id = int(body["actions"][0]["value"])
-    async with reported(body, client, respond):
-        if not deps.is_admin(user):
-            await deps.audit_refusal(
-                user_id=user, action="upload_discard", subject=f"upload {upload_id}"
-            )
-            await respond(
-                text=refusal("discard usage files"),
-                response_type="ephemeral",
-                replace_original=False,
-            )
-            return
+    async with reported(body, client, respond, context):
+        deps.services.admins.require(user, UPLOAD_DISCARD, subject=f"upload {upload_id}")
         now = deps.now()
 
         def discard(session: Session) -> str:

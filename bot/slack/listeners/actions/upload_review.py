@@ -9,10 +9,11 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel import Session
 
-from bot.slack.deps import SlackDeps, deps_of, refusal
+from bot.slack.deps import SlackDeps, deps_of
 from bot.slack.errors import reported
 from bot.slack.views.entry import loading_view, message_view
 from bot.slack.views.upload import confirm_upload_view
+from core.access import UPLOAD_SEND
 from core.errors import MeterbotError
 from core.models import UploadState
 from core.usage.uploads import load_upload, upload_totals
@@ -22,7 +23,7 @@ async def upload_review(
     ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond, context: Any
 ) -> None:
     await ack()
-    async with reported(body, client, respond):
+    async with reported(body, client, respond, context):
         await _review(body, client, respond, deps_of(context))
 
 
@@ -31,10 +32,7 @@ async def _review(
 ) -> None:
     user = body["user"]["id"]
     upload_id = int(body["actions"][0]["value"])
-    if not deps.is_admin(user):
-        await deps.audit_refusal(user_id=user, action="upload_send", subject=f"upload {upload_id}")
-        await respond(text=refusal("send usage"), response_type="ephemeral", replace_original=False)
-        return
+    deps.services.admins.require(user, UPLOAD_SEND, subject=f"upload {upload_id}")
     # A trigger lasts three seconds: open the modal first, fill it in after.
     opened = await client.views_open(trigger_id=body["trigger_id"], view=loading_view())
     view_id = opened["view"]["id"]

@@ -16,8 +16,6 @@ async def run(req: CommandRequest) -> None:
     verb, _, rest = req.rest.partition(" ")
     verb = verb.lower()
     if verb in ("add", "remove", "rm", "delete"):
-        if not await req.require_admin("change alert rules", f"alerts_{verb}"):
-            return
         text = await (_add(req, rest) if verb == "add" else _remove(req, rest))
         await req.reply(text)
         return
@@ -31,10 +29,10 @@ async def run(req: CommandRequest) -> None:
 
 async def _add(req: CommandRequest, text: str) -> str:
     require(text.strip(), "alerts add RULE")
-    now = req.deps.now()
+    now, admins = req.deps.now(), req.deps.services.admins
 
     def add(session: Session) -> str:
-        rule = add_rule(session, text=text, actor=req.user_id, now=now)
+        rule = add_rule(session, text=text, actor=req.user_id, admins=admins, now=now)
         return f"Added alert rule #{rule.id}: {describe_rule(rule)}"
 
     return await req.deps.write(add)
@@ -44,10 +42,10 @@ async def _remove(req: CommandRequest, text: str) -> str:
     number = text.strip().lstrip("#")
     if not number.isdigit():
         raise InvalidInput("usage: /meter alerts remove ID (the number /meter alerts shows)")
-    now = req.deps.now()
+    now, admins = req.deps.now(), req.deps.services.admins
 
     def remove(session: Session) -> str:
-        remove_rule(session, rule_id=int(number), actor=req.user_id, now=now)
+        remove_rule(session, rule_id=int(number), actor=req.user_id, admins=admins, now=now)
         return f"Removed alert rule #{number}."
 
     return await req.deps.write(remove)

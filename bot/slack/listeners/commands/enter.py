@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from bot.slack.listeners.entry_form import open_entry_form
+from core.access import ENTER_USAGE
 from core.customers.lookup import find_customer
 from core.usage.manual_entry import FormContract, form_for_customer
 
@@ -13,8 +14,7 @@ from .request import CommandRequest
 
 
 async def run(req: CommandRequest) -> None:
-    if not await req.require_admin("enter and send usage", "enter_usage"):
-        return
+    req.deps.services.admins.require(req.user_id, ENTER_USAGE, subject=req.rest)
     if not req.rest:
         # No customer named: the contracts list has the picker for one or several.
         await contracts.run(req)

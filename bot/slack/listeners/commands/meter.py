@@ -40,7 +40,7 @@ async def meter_command(
     context: Any,
 ) -> None:
     await ack()
-    async with reported(command, client, respond):
+    async with reported(command, client, respond, context):
         await _dispatch(command, respond, client, context)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack.deps import SlackDeps, refusal
+from bot.slack.deps import SlackDeps
 
 
 @dataclass
@@ -34,11 +34,3 @@ class CommandRequest:
     async def reply(self, text: str, blocks: list[dict[str, Any]] | None = None) -> None:
         """Only the person who typed the command sees the answer."""
         await self.respond(text=text, blocks=blocks, response_type="ephemeral")
-
-    async def require_admin(self, what: str, action: str) -> bool:
-        """True for admins; everyone else is told politely, and the attempt is audited."""
-        if self.deps.is_admin(self.user_id):
-            return True
-        await self.deps.audit_refusal(user_id=self.user_id, action=action, subject=self.rest)
-        await self.reply(refusal(what))
-        return False

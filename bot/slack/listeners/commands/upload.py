@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.slack.deps import UPLOAD_WAIT
+from core.access import UPLOAD_USAGE
 from core.usage.upload_file import LIMITS
 
 from .request import CommandRequest
@@ -16,8 +17,7 @@ HOW = (
 
 
 async def run(req: CommandRequest) -> None:
-    if not await req.require_admin("send usage from a file", "upload_usage"):
-        return
+    req.deps.services.admins.require(req.user_id, UPLOAD_USAGE, subject=req.rest)
     if req.channel_id.startswith("D"):
         await req.reply(f"Share the file right here: {HOW}")
         return

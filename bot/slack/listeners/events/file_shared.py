@@ -14,11 +14,12 @@ from typing import Any
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel import Session
 
-from bot.slack.deps import SlackDeps, deps_of, refusal
-from bot.slack.errors import APOLOGY, reported
+from bot.slack.deps import SlackDeps, deps_of
+from bot.slack.errors import APOLOGY, refusal, reported
 from bot.slack.files import SlackFile, download, file_info
 from bot.slack.views.upload import bad_lines_csv, bad_lines_fit, preview_blocks
-from core.errors import MeterbotError
+from core.access import UPLOAD_USAGE
+from core.errors import MeterbotError, NotAllowed
 from core.usage.upload_file import AllLinesBad
 from core.usage.upload_summary import UploadSummary
 from core.usage.uploads import Preview, SharedFile, preview_upload
@@ -42,11 +43,12 @@ async def file_shared(
 async def _shared(
     deps: SlackDeps, client: AsyncWebClient, event: dict[str, Any], *, user: str, channel: str
 ) -> None:
-    if not deps.is_admin(user):
-        await deps.audit_refusal(user_id=user, action="upload_usage", subject=event["file_id"])
-        await client.chat_postEphemeral(
-            channel=channel, user=user, text=refusal("send usage from a file")
-        )
+    try:
+        deps.services.admins.require(user, UPLOAD_USAGE, subject=event["file_id"])
+    except NotAllowed as error:
+        # An event has no response_url: the refusal goes to the channel, seen by them only.
+        text = await refusal(deps, error)
+        await client.chat_postEphemeral(channel=channel, user=user, text=text)
         return
     info = await file_info(client, event["file_id"], channel)
     try:

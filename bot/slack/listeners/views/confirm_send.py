@@ -15,8 +15,8 @@ from typing import Any
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack.deps import SlackDeps, deps_of, refusal
-from bot.slack.errors import reported
+from bot.slack.deps import SlackDeps, deps_of
+from bot.slack.errors import refusal, reported
 from bot.slack.views.entry import (
     ResultRow,
     entries_from_metadata,
@@ -24,7 +24,8 @@ from bot.slack.views.entry import (
     result_view,
     sending_view,
 )
-from core.errors import MeterbotError
+from core.access import SEND_USAGE
+from core.errors import MeterbotError, NotAllowed
 from core.marketplace.submit import SubmitReport, send_manual
 from core.usage.manual_entry import Entry
 
@@ -40,11 +41,11 @@ async def confirm_send(
 ) -> None:
     deps = deps_of(context)
     user = body["user"]["id"]
-    if not deps.is_admin(user):
-        await deps.audit_refusal(
-            user_id=user, action="send_usage", subject="confirm view", before_ack=True
-        )
-        await ack(response_action="update", view=message_view("Not sent", refusal("send usage")))
+    try:
+        deps.services.admins.require(user, SEND_USAGE, subject="confirm view")
+    except NotAllowed as error:
+        text = await refusal(deps, error, before_ack=True)
+        await ack(response_action="update", view=message_view("Not sent", text))
         return
     if not deps.handled.claim(f"confirm:{view['id']}"):
         log.info("confirm view %s submitted again; already handled", view["id"])
@@ -65,6 +66,7 @@ async def _send(
             deps.services.engine,
             entries=entries,
             actor=user,
+            admins=deps.services.admins,
             client=await deps.blocking(deps.metering_client),
             now=deps.now(),
         )

@@ -14,12 +14,13 @@ from typing import Any
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack.deps import SlackDeps, deps_of, refusal
-from bot.slack.errors import reported
+from bot.slack.deps import SlackDeps, deps_of
+from bot.slack.errors import refusal, reported
 from bot.slack.listeners.views.confirm_send import UNKNOWN
 from bot.slack.views.entry import message_view
 from bot.slack.views.upload import status_blocks
-from core.errors import MeterbotError
+from core.access import UPLOAD_SEND
+from core.errors import MeterbotError, NotAllowed
 from core.usage.uploads import send_upload
 
 log = logging.getLogger(__name__)
@@ -31,17 +32,17 @@ async def upload_confirmed(
     deps = deps_of(context)
     user = body["user"]["id"]
     upload_id = int(view.get("private_metadata") or 0)
-    if not deps.is_admin(user):
-        await deps.audit_refusal(
-            user_id=user, action="upload_send", subject=f"upload {upload_id}", before_ack=True
-        )
-        await ack(response_action="update", view=message_view("Not sent", refusal("send usage")))
+    try:
+        deps.services.admins.require(user, UPLOAD_SEND, subject=f"upload {upload_id}")
+    except NotAllowed as error:
+        text = await refusal(deps, error, before_ack=True)
+        await ack(response_action="update", view=message_view("Not sent", text))
         return
     await ack(
         response_action="update",
         view=message_view("Sending", "Sending the file's usage to AWS Marketplace…"),
     )
-    async with reported(body, client):
+    async with reported(body, client, context=context):
         await _send(upload_id, user=user, view_id=view["id"], client=client, deps=deps)
 
 
@@ -54,6 +55,7 @@ async def _send(
             deps.services.engine,
             upload_id=upload_id,
             actor=user,
+            admins=deps.services.admins,
             client=await deps.blocking(deps.metering_client),
             now=deps.now(),
         )

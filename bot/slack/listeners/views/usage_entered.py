@@ -17,12 +17,14 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from sqlmodel import Session
 
 from bot.slack import ids
-from bot.slack.deps import SlackDeps, deps_of, refusal
+from bot.slack.deps import SlackDeps, deps_of
+from bot.slack.errors import refusal
 from bot.slack.views.entry import ConfirmRow, confirm_view
+from core.access import SEND_USAGE
 from core.agreements.overview import aws_estimate
 from core.billing.invoices import estimate_charge
 from core.customers.lookup import contract_at
-from core.errors import MeterbotError
+from core.errors import MeterbotError, NotAllowed
 from core.models import Customer, Dimension, Plan
 from core.usage.manual_entry import Entry, Key, check_entries
 
@@ -36,11 +38,11 @@ async def usage_entered(
     deps = deps_of(context)
     user = body["user"]["id"]
     typed = typed_quantities(view["state"]["values"])
-    if not deps.is_admin(user):
-        await deps.audit_refusal(
-            user_id=user, action="send_usage", subject="enter-usage form", before_ack=True
-        )
-        await ack(response_action="errors", errors=_on_first(typed, refusal("send usage")))
+    try:
+        deps.services.admins.require(user, SEND_USAGE, subject="enter-usage form")
+    except NotAllowed as error:
+        text = await refusal(deps, error, before_ack=True)
+        await ack(response_action="errors", errors=_on_first(typed, text))
         return
     now = deps.now()
     entries, errors = await deps.read(
