@@ -20,7 +20,7 @@ from sqlmodel import Session, SQLModel
 
 import core.models  # noqa: F401  (registers every table)
 from core.access import Admins
-from core.alerts.rules import add_rule, evaluate_alerts
+from core.alerts.rules import add_rule, check_rules
 from core.db import make_engine
 from core.models import Customer, Dimension, HourlyRollup, Product
 from core.periods import month_of
@@ -93,10 +93,10 @@ def main() -> None:
                 lambda: usage_for_all(s, period=month_of(now), as_of=now),
             )
         with Session(engine) as s:
-            timed("evaluate_alerts (one all-customer rule)", lambda: evaluate_alerts(s, now=now))
+            timed("check_rules (one all-customer rule)", lambda: check_rules(s, now=now))
             s.commit()
         with Session(engine) as s:
-            timed("evaluate_alerts again (state known)", lambda: evaluate_alerts(s, now=now))
+            timed("check_rules again (state known)", lambda: check_rules(s, now=now))
         with Session(engine) as s:
             timed("build_digest('day')", lambda: build_digest(s, period="day", now=now))
 

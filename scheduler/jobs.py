@@ -194,7 +194,7 @@ class Jobs:
     async def invoices(self, now: datetime) -> str:
         """Finalize every customer's invoice for the month just closed and post them."""
         month = month_of(previous_month(now))
-        docs = await asyncio.to_thread(_close_month, self.services.engine, month, now)
+        docs = await asyncio.to_thread(close_month, self.services.engine, period=month, now=now)
         message = month_close_message(month, docs)
         await self.post(message)
         return message.summary
@@ -203,8 +203,3 @@ class Jobs:
 def _digest_message(engine: Engine, kind: DigestKind, now: datetime) -> Message:
     with session_scope(engine) as session:
         return digest_message(build_digest(session, period=kind, now=now))
-
-
-def _close_month(engine: Engine, month: Any, now: datetime) -> Any:
-    with session_scope(engine) as session:
-        return close_month(session, period=month, now=now)

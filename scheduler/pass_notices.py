@@ -10,7 +10,6 @@ from sqlalchemy import Engine
 
 from core.alerts.rules import evaluate_alerts
 from core.customers.sync import SyncReport
-from core.db import session_scope
 from core.ingest.report import IngestReport
 from core.marketplace.report import SubmitReport
 from core.notifier import Message
@@ -36,5 +35,4 @@ def sync_notices(report: SyncReport) -> list[Message]:
 
 def alert_notices(engine: Engine, now: datetime) -> list[Message]:
     """Alert rules newly crossed by the usage just ingested (each crossing said once)."""
-    with session_scope(engine) as session:
-        return evaluate_alerts(session, now=now)
+    return evaluate_alerts(engine, now=now)

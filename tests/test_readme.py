@@ -8,7 +8,6 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from core.db import session_scope
 from core.models import Dimension, Plan
 from core.plans.file import SAMPLE_PLANS, parse_plan_text
 from core.plans.versions import apply_plan_file
@@ -23,8 +22,7 @@ def _yaml_blocks(path: Path) -> list[str]:
 
 def test_the_readme_plans_example_applies(engine):
     (example,) = _yaml_blocks(ROOT / "README.md")
-    with session_scope(engine) as session:
-        report = apply_plan_file(session, parse_plan_text(example), now=NOW, actor="readme")
+    report = apply_plan_file(engine, parse_plan_text(example), now=NOW, actor="readme")
     assert report.changed
     with Session(engine) as session:
         egress = session.exec(select(Dimension).where(Dimension.key == "egress_tb")).one()

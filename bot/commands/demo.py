@@ -27,7 +27,7 @@ from sqlmodel import Session, col, select
 
 from core.billing.invoices import build_invoice, invoice_table
 from core.customers.lookup import contract_at
-from core.db import open_database, session_scope
+from core.db import open_database
 from core.errors import MeterbotError
 from core.formatting import figure, table
 from core.ingest.pipeline import ingest_pass
@@ -77,8 +77,7 @@ Step = Callable[[Demo], None]
 def apply_sample_plans(demo: Demo) -> None:
     """Sample plans and customers (`meterbot plans apply`)."""
     plan_file = load_plan_file(SAMPLE_PLANS)
-    with session_scope(demo.engine) as session:
-        report = apply_plan_file(session, plan_file, now=demo.now, actor="demo")
+    report = apply_plan_file(demo.engine, plan_file, now=demo.now, actor="demo")
     demo.say(f"from {SAMPLE_PLANS}")
     demo.say(report.as_text())
 

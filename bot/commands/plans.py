@@ -7,7 +7,6 @@ import getpass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from core.db import session_scope
 from core.errors import InvalidInput
 from core.plans.file import load_plan_file
 from core.plans.versions import apply_plan_file
@@ -46,9 +45,8 @@ def run_apply(args: argparse.Namespace, services: Services) -> int:
     if not path:
         raise InvalidInput("give a plans FILE or set METERBOT_PLANS_FILE")
     plan_file = load_plan_file(path)  # validated before the database is even opened
-    with session_scope(services.engine) as session:
-        report = apply_plan_file(session, plan_file, now=datetime.now(UTC), actor=_actor())
-        if args.dry_run:
-            session.rollback()
+    report = apply_plan_file(
+        services.engine, plan_file, now=datetime.now(UTC), actor=_actor(), dry_run=args.dry_run
+    )
     print(report.as_text(dry_run=args.dry_run))
     return 0

@@ -18,11 +18,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
+from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from core.access import CHANGE_ALERTS, Admins
 from core.alerts.measures import Reading, readings
 from core.customers.lookup import find_customer
+from core.db import session_scope
 from core.errors import InvalidInput, NotFound
 from core.formatting import quantity
 from core.models import AlertRule, AlertState, AuditEvent, Customer, Dimension
@@ -163,7 +165,13 @@ def describe_rule(rule: AlertRule) -> str:
     return f"#{rule.id} {rule.text}: {what}{who}"
 
 
-def evaluate_alerts(session: Session, *, now: datetime) -> list[Message]:
+def evaluate_alerts(engine: Engine, *, now: datetime) -> list[Message]:
+    """Check every rule and commit the new states: the messages to post, each crossing once."""
+    with session_scope(engine) as session:
+        return check_rules(session, now=now)
+
+
+def check_rules(session: Session, *, now: datetime) -> list[Message]:
     """Messages for rules newly crossed; state is updated (add + flush) so each crossing
     is announced once, and a rule re-arms once it is no longer crossed."""
     messages = []

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
+from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from core.billing.invoices import InvoiceDoc, finalize_invoice, invoice_csv
 from core.customers.lookup import contract_at
+from core.db import session_scope
 from core.formatting import coded
 from core.models import Customer
 from core.notifier import Attachment, Message, Severity
@@ -17,7 +19,13 @@ from core.periods import Period, month_label
 _SHOWN = 20
 
 
-def close_month(session: Session, *, period: Period, now: datetime) -> list[InvoiceDoc]:
+def close_month(engine: Engine, *, period: Period, now: datetime) -> list[InvoiceDoc]:
+    """Finalize the month's invoices in one unit of work, committed once all are stored."""
+    with session_scope(engine) as session:
+        return finalize_month(session, period=period, now=now)
+
+
+def finalize_month(session: Session, *, period: Period, now: datetime) -> list[InvoiceDoc]:
     """The finalized invoice of each customer with a contract in the month (idempotent:
     an invoice already finalized is returned as stored). Deactivated customers included."""
     docs = []

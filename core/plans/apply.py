@@ -1,8 +1,10 @@
 """`plans apply`: make the database say what a validated plans file says.
 
-Everything happens in the caller's transaction (add and flush only), so a refusal
-half-way changes nothing. Entities are compared field by field and plan prices by
-a content hash, so re-applying the same file changes nothing and writes no audit.
+`apply_plan_file` is the service: one unit of work, committed when the whole file
+applied (or rolled back for a dry run); `apply_plan` is its data function (add and
+flush only, in the caller's transaction), so a refusal half-way changes nothing.
+Entities are compared field by field and plan prices by a content hash, so
+re-applying the same file changes nothing and writes no audit.
 """
 
 from __future__ import annotations
@@ -10,8 +12,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from core.db import session_scope
 from core.ingest.unmatched import resolve_unmatched
 from core.models import AuditEvent, Dimension, FieldMapping, HourlyRollup, Product
 from core.plans.catalog import apply_plans
@@ -21,8 +25,17 @@ from core.plans.schema import PlanFile
 
 
 def apply_plan_file(
-    session: Session, plan_file: PlanFile, *, now: datetime, actor: str
+    engine: Engine, plan_file: PlanFile, *, now: datetime, actor: str, dry_run: bool = False
 ) -> ApplyReport:
+    """Apply the file and commit; with `dry_run`, report what would change and keep nothing."""
+    with session_scope(engine) as session:
+        report = apply_plan(session, plan_file, now=now, actor=actor)
+        if dry_run:
+            session.rollback()
+    return report
+
+
+def apply_plan(session: Session, plan_file: PlanFile, *, now: datetime, actor: str) -> ApplyReport:
     """Create or update everything the file describes; raises PlanFileError to refuse."""
     report = ApplyReport(source=plan_file.source)
     report.changes += _apply_field_mapping(session, plan_file)

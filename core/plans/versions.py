@@ -16,12 +16,13 @@ from core.billing.pricing import PriceSpec, Tier
 from core.customers.lookup import contract_at
 from core.errors import NotFound
 from core.models import Plan, PlanPrice, PlanVersion
-from core.plans.apply import apply_plan_file
+from core.plans.apply import apply_plan, apply_plan_file
 from core.plans.report import ApplyReport, Change
 
 __all__ = [
     "ApplyReport",
     "Change",
+    "apply_plan",
     "apply_plan_file",
     "plan_version_at",
     "price_for",

@@ -76,9 +76,7 @@ class World:
 
 
 def apply_plans(engine: Engine, text: str = PLANS, now: datetime = START) -> None:
-    with Session(engine) as session:
-        apply_plan_file(session, parse_plan_text(text), now=now, actor="test")
-        session.commit()
+    apply_plan_file(engine, parse_plan_text(text), now=now, actor="test")
 
 
 def link_account(engine: Engine, name: str = "Acme Manufacturing") -> None:

@@ -65,8 +65,7 @@ LATER = datetime(2027, 1, 5, tzinfo=UTC)
 
 
 def _apply(engine, text=PLANS, now=datetime(2026, 1, 1, tzinfo=UTC)):
-    with session_scope(engine) as session:
-        apply_plan_file(session, parse_plan_text(text), now=now, actor="test")
+    apply_plan_file(engine, parse_plan_text(text), now=now, actor="test")
 
 
 @pytest.fixture

@@ -50,8 +50,7 @@ customers:
 
 
 def _apply(engine, text, *, now=NOW):
-    with session_scope(engine) as session:
-        return apply_plan_file(session, parse_plan_text(text), now=now, actor="U1")
+    return apply_plan_file(engine, parse_plan_text(text), now=now, actor="U1")
 
 
 def _count(session, model):
@@ -59,8 +58,7 @@ def _count(session, model):
 
 
 def test_the_sample_file_creates_everything(engine):
-    with session_scope(engine) as session:
-        report = apply_plan_file(session, load_plan_file(SAMPLE), now=NOW, actor="U1")
+    report = apply_plan_file(engine, load_plan_file(SAMPLE), now=NOW, actor="U1")
     assert report.changed
     with Session(engine) as session:
         assert _count(session, Dimension) == 5

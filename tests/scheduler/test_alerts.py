@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from core.access import Admins
-from core.alerts.rules import add_rule, describe_rule, evaluate_alerts, list_rules, remove_rule
+from core.alerts.rules import add_rule, check_rules, describe_rule, list_rules, remove_rule
 from core.errors import InvalidInput, NotAllowed, NotFound
 from tests.scheduler.data import build_world, entitle, usage
 
@@ -25,19 +25,19 @@ def test_a_threshold_alert_is_posted_once_per_crossing(engine: Engine) -> None:
         w = build_world(s, since=START)
         add_rule(s, text="api_requests > 1000", actor="U1", admins=ADMINS, now=NOW)
         usage(s, w.acme, w.requests, START, "600")
-        assert evaluate_alerts(s, now=NOW) == []
+        assert check_rules(s, now=NOW) == []
 
         usage(s, w.acme, w.requests, START + H, "600")
-        [alert] = evaluate_alerts(s, now=NOW)
+        [alert] = check_rules(s, now=NOW)
         assert "Acme Corp" in alert.summary and "1,200 requests this month" in alert.summary
-        assert evaluate_alerts(s, now=NOW + H) == []  # still crossed: not posted again
+        assert check_rules(s, now=NOW + H) == []  # still crossed: not posted again
         s.commit()
 
     december = datetime(2026, 12, 2, tzinfo=UTC)
     with Session(engine, expire_on_commit=False) as s:
-        assert evaluate_alerts(s, now=december) == []  # new month, nothing yet: re-armed
+        assert check_rules(s, now=december) == []  # new month, nothing yet: re-armed
         usage(s, w.acme, w.requests, december - 2 * H + 24 * H, "1500")
-        [again] = evaluate_alerts(s, now=december + 24 * H)
+        [again] = check_rules(s, now=december + 24 * H)
         assert "1,500 requests" in again.summary
 
 
@@ -53,7 +53,7 @@ def test_percentage_of_entitlement_for_one_customer(engine: Engine) -> None:
             s, text="storage_tb 80% of entitlement for acme", actor="U1", admins=ADMINS, now=NOW
         )
 
-        [alert] = evaluate_alerts(s, now=NOW)
+        [alert] = check_rules(s, now=NOW)
 
         assert rule.text == "storage_tb 80% of entitlement for Acme Corp"
         assert "85% of the 100 TB entitlement" in alert.summary
@@ -69,13 +69,13 @@ def test_a_spike_against_the_trailing_average(engine: Engine) -> None:
         usage(s, w.globex, w.requests, last, "400")
         add_rule(s, text="api_requests spike 3x", actor="U1", admins=ADMINS, now=NOW)
 
-        [alert] = evaluate_alerts(s, now=NOW)
+        [alert] = check_rules(s, now=NOW)
         assert "4x the 24-hour average of 100" in alert.summary
 
         usage(s, w.globex, w.requests, last + H, "100")
-        assert evaluate_alerts(s, now=NOW + H) == []  # a quiet hour re-arms it
+        assert check_rules(s, now=NOW + H) == []  # a quiet hour re-arms it
         usage(s, w.globex, w.requests, last + 2 * H, "900")
-        assert len(evaluate_alerts(s, now=NOW + 2 * H)) == 1
+        assert len(check_rules(s, now=NOW + 2 * H)) == 1
 
 
 def test_rules_are_listed_described_and_removed(engine: Engine) -> None:
