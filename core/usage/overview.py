@@ -118,6 +118,16 @@ def contracts_page(
     return ContractsPage(product.id, product.name, period, total, page, per_page, rows, len(dims))
 
 
+def contracts_page_of(
+    session: Session, *, product_id: int, now: datetime, page: int = 0
+) -> ContractsPage:
+    """`contracts_page` for a product named by id (a button's value), refused if gone."""
+    product = session.get(Product, product_id)
+    if product is None:
+        raise NotFound("that product no longer exists; run /meter contracts again")
+    return contracts_page(session, product=product, now=now, page=page)
+
+
 def contract_choices(
     session: Session, *, product_id: int, query: str, now: datetime, limit: int = 100
 ) -> list[tuple[int, str]]:

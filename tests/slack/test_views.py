@@ -12,7 +12,6 @@ from bot.slack import ids
 from bot.slack.views.alerts import alerts_blocks
 from bot.slack.views.contracts import contracts_blocks, max_contracts_per_form
 from bot.slack.views.entry import (
-    ConfirmRow,
     ResultRow,
     confirm_view,
     entries_from_metadata,
@@ -24,6 +23,7 @@ from bot.slack.views.help import help_blocks
 from bot.slack.views.home import TopCustomer, home_view
 from bot.slack.views.notification import message_blocks
 from bot.slack.views.status import status_blocks
+from core.billing.estimates import EntryPreview
 from core.notifier import RETRY_ACTION, Action, Message, Severity
 from core.periods import month_of
 from core.reports.status import Status
@@ -65,7 +65,7 @@ def test_entry_view_fits_slack_and_says_what_did_not() -> None:
 @settings(max_examples=30, deadline=None)
 def test_confirm_view_round_trips_its_entries(raw: list[tuple[int, int, Decimal]]) -> None:
     entries = [Entry(c, d, q) for c, d, q in raw]
-    rows = [ConfirmRow("Acme", "Storage", "TB", e.quantity, None) for e in entries]
+    rows = [EntryPreview("Acme", "Storage", "TB", e.quantity, None) for e in entries]
     view = confirm_view(rows, entries)
     check_view(view)
     assert entries_from_metadata(view["private_metadata"]) == entries

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from bot.slack import ids
+from core.billing.estimates import EntryPreview
 from core.usage.manual_entry import Entry, FormContract, FormDimension
 
 from .blocks import (
@@ -83,20 +84,7 @@ def _quantity_input(customer_id: int, dim: FormDimension) -> Block:
     }
 
 
-@dataclass(frozen=True)
-class ConfirmRow:
-    """One record to send, as the confirm view shows it."""
-
-    customer: str
-    dimension: str
-    unit: str
-    quantity: Decimal
-    estimate: Decimal | None  # None when the estimate was not available in time
-    currency: str = "USD"
-    priced_by: str = ""  # "AWS price" when AWS's rate card priced the estimate
-
-
-def confirm_view(rows: Sequence[ConfirmRow], entries: Sequence[Entry]) -> dict[str, object]:
+def confirm_view(rows: Sequence[EntryPreview], entries: Sequence[Entry]) -> dict[str, object]:
     """Every record that will be sent with its estimated charge; submit sends them."""
     lines = [
         f"• *{esc(r.customer)}*: {esc(r.dimension)} {qty(r.quantity)} {esc(r.unit)}"

@@ -12,10 +12,8 @@ from sqlmodel import Session
 from bot.slack.deps import SlackDeps, deps_of
 from bot.slack.errors import reported
 from bot.slack.views.contracts import contracts_blocks
-from core.errors import NotFound
-from core.models import Product
-from core.usage.overview import ContractsPage
-from core.usage.overview import contracts_page as load_page
+from core.errors import InvalidInput
+from core.usage.overview import ContractsPage, contracts_page_of
 
 
 async def contracts_page(
@@ -33,13 +31,12 @@ async def contracts_page(
 
 async def _show_page(value: str, respond: AsyncRespond, deps: SlackDeps) -> None:
     product_id, _, page = value.partition("|")
+    if not product_id.isdigit() or not (page or "0").isdigit():
+        raise InvalidInput("that page button is out of date; run /meter contracts again")
     now = deps.now()
 
     def load(session: Session) -> ContractsPage:
-        product = session.get(Product, int(product_id))
-        if product is None:
-            raise NotFound("that product no longer exists")
-        return load_page(session, product=product, now=now, page=int(page or 0))
+        return contracts_page_of(session, product_id=int(product_id), now=now, page=int(page or 0))
 
     result = await deps.read(load)
     await respond(

@@ -9,23 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
-from sqlmodel import Session
 
 from bot.slack import ids
 from bot.slack.deps import SlackDeps, deps_of
 from bot.slack.errors import refusal
-from bot.slack.views.entry import ConfirmRow, confirm_view
+from bot.slack.views.entry import confirm_view
 from core.access import SEND_USAGE
-from core.agreements.overview import aws_estimate
-from core.billing.invoices import estimate_charge
-from core.customers.lookup import contract_at
-from core.errors import MeterbotError, NotAllowed
-from core.models import Customer, Dimension, Plan
+from core.billing.estimates import EntryPreview, preview_entries
+from core.errors import NotAllowed
 from core.usage.manual_entry import Entry, Key, check_entries
 
 log = logging.getLogger(__name__)
@@ -75,57 +69,17 @@ def _on_first(typed: dict[Key, str | None], message: str) -> dict[str, str]:
     return {_block(next(iter(typed))): message} if typed else {}
 
 
-async def _confirm_rows(deps: SlackDeps, entries: list[Entry]) -> list[ConfirmRow]:
+async def _confirm_rows(deps: SlackDeps, entries: list[Entry]) -> list[EntryPreview]:
     now = deps.now()
+    priced = deps.read(
+        lambda s: preview_entries(s, entries, now=now, estimate=True), before_ack=True
+    )
     try:
-        return await asyncio.wait_for(
-            deps.read(lambda s: [_row(s, e, now, estimate=True) for e in entries], before_ack=True),
-            ESTIMATE_BUDGET_SECONDS,
-        )
+        return await asyncio.wait_for(priced, ESTIMATE_BUDGET_SECONDS)
     except TimeoutError:
         log.warning(
             "estimates took over %.1f s; confirm view shown without", ESTIMATE_BUDGET_SECONDS
         )
         return await deps.read(
-            lambda s: [_row(s, e, now, estimate=False) for e in entries], before_ack=True
+            lambda s: preview_entries(s, entries, now=now, estimate=False), before_ack=True
         )
-
-
-def _row(session: Session, entry: Entry, now: datetime, *, estimate: bool) -> ConfirmRow:
-    customer = session.get(Customer, entry.customer_id)
-    dim = session.get(Dimension, entry.dimension_id)
-    assert customer is not None and dim is not None  # checked by check_entries
-    aws = _aws_estimate(session, entry, now) if estimate else None
-    if aws is not None:
-        return ConfirmRow(customer.name, dim.name, dim.unit, entry.quantity, *aws, "AWS price")
-    charge = _estimate(session, entry, now) if estimate else None
-    contract = contract_at(session, customer_id=entry.customer_id, at=now)
-    plan = session.get(Plan, contract.plan_id) if contract else None
-    currency = plan.currency if plan else "USD"
-    return ConfirmRow(customer.name, dim.name, dim.unit, entry.quantity, charge, currency)
-
-
-def _aws_estimate(session: Session, entry: Entry, now: datetime) -> tuple[Decimal, str] | None:
-    """AWS's rate card prices the estimate when the customer's AWS agreement has one."""
-    return aws_estimate(
-        session,
-        customer_id=entry.customer_id,
-        dimension_id=entry.dimension_id,
-        quantity=entry.quantity,
-        at=now,
-    )
-
-
-def _estimate(session: Session, entry: Entry, now: datetime) -> Decimal | None:
-    """The extra charge, or None when the plan cannot price it (the send may still go)."""
-    try:
-        return estimate_charge(
-            session,
-            customer_id=entry.customer_id,
-            dimension_id=entry.dimension_id,
-            quantity=entry.quantity,
-            at=now,
-        )
-    except MeterbotError as exc:
-        log.info("no estimate for %s: %s", entry, exc)
-        return None
