@@ -106,11 +106,6 @@ def month_label(period: Period) -> str:
     return period.start.strftime("%Y-%m")
 
 
-def hours(period: Period) -> list[datetime]:
-    """Every hour start in the period, in order."""
-    return [period.start + i * HOUR for i in range(period.hours)]
-
-
 def hour_list(moments: Iterable[datetime]) -> str:
     """`2026-12-02 01:00Z, 02:00Z, 03:00Z` (a date only where it changes), cut after a few."""
     ordered = sorted(moments)

@@ -48,21 +48,6 @@ REFUND_AMOUNT = "amount"
 REFUND_DESCRIPTION_BLOCK = "refund_description"
 REFUND_DESCRIPTION = "description"
 
-ALL_ACTIONS = (
-    CONTRACT_PICKER,
-    ENTER_USAGE,
-    CONTRACTS_PREV,
-    CONTRACTS_NEXT,
-    RETRY_RECORDS,
-    HOME_REFRESH,
-    UPLOAD_REVIEW,
-    UPLOAD_DISCARD,
-    REQUEST_REFUND,
-)
-ALL_VIEWS = (
-    ENTER_USAGE_VIEW, CONFIRM_VIEW, UPLOAD_CONFIRM_VIEW, REFUND_FORM_VIEW, REFUND_CONFIRM_VIEW
-)  # fmt: skip
-
 
 def quantity_block_id(customer_id: int, dimension_id: int) -> str:
     return f"{QUANTITY_BLOCK_PREFIX}:{customer_id}:{dimension_id}"

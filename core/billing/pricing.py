@@ -122,11 +122,6 @@ def charge(price: PriceSpec, quantity: Decimal) -> Charge:
     return Charge(billable, per_unit(billable, price.unit_price))
 
 
-def price_quantity(price: PriceSpec, quantity: Decimal) -> Decimal:
-    """The exact (unrounded) cost of `quantity` under `price`."""
-    return charge(price, quantity).amount
-
-
 def minimum_true_up(charged: Decimal, minimum: Decimal) -> Decimal:
     """What brings a period's charges up to the minimum commitment (zero if met)."""
     return max(minimum - charged, ZERO)

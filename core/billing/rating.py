@@ -30,8 +30,6 @@ from core.periods import Period, day_of, month_floor, month_of, next_month
 from core.plans.versions import price_spec
 from core.usage.rollups import billed_usage
 
-_ADDITIVE = {Aggregation.SUM, Aggregation.COUNT}
-
 
 def prepaid_quantity(
     session: Session,

@@ -163,16 +163,6 @@ def period_usage(
     return summarize(rows, period, as_of)
 
 
-def usage_by_dimension(
-    session: Session, *, customer_id: int, period: Period, as_of: datetime | None = None
-) -> dict[int, PeriodUsage]:
-    """dimension id -> usage, for every dimension the customer used in the period."""
-    grouped: dict[int, list[RollupRow]] = {}
-    for row in _rows(session, period, customer_id=customer_id):
-        grouped.setdefault(row.dimension_id, []).append(row)
-    return {dim: summarize(rows, period, as_of) for dim, rows in grouped.items()}
-
-
 def usage_for_all(
     session: Session, *, period: Period, as_of: datetime | None = None
 ) -> dict[tuple[int, int], PeriodUsage]:

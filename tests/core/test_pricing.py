@@ -14,7 +14,6 @@ from core.billing.pricing import (
     graduated,
     graduated_breakdown,
     minimum_true_up,
-    price_quantity,
     volume,
 )
 from core.formatting import round_money
@@ -54,8 +53,8 @@ def test_volume_prices_every_unit_at_the_tier_reached():
 
 def test_no_float_errors():
     spec = PriceSpec(unit_price=D("0.1"))
-    assert price_quantity(spec, D(3)) == D("0.3")
-    assert price_quantity(PriceSpec(unit_price=D(1)), D("0.1") + D("0.2")) == D("0.3")
+    assert charge(spec, D(3)).amount == D("0.3")
+    assert charge(PriceSpec(unit_price=D(1)), D("0.1") + D("0.2")).amount == D("0.3")
     assert round_money(D("0.1") + D("0.2"), "USD") == D("0.30")
 
 
@@ -82,8 +81,8 @@ def test_rounding_once_per_line_not_per_hour():
     # 744 hours of 0.001 units at 0.004 each: per hour that rounds to 0.00 every time.
     hourly = [D("0.001")] * 744
     spec = PriceSpec(unit_price=D("4"))
-    per_hour = sum(round_money(price_quantity(spec, q), "USD") for q in hourly)
-    once = round_money(price_quantity(spec, sum(hourly, D(0))), "USD")
+    per_hour = sum(round_money(charge(spec, q).amount, "USD") for q in hourly)
+    once = round_money(charge(spec, sum(hourly, D(0))).amount, "USD")
     assert (per_hour, once) == (D(0), D("2.98"))
 
 
