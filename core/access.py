@@ -27,6 +27,7 @@ CHANGE_ALERTS = Action("alerts_change", "change alert rules")
 UPLOAD_USAGE = Action("upload_usage", "send usage from a file")
 UPLOAD_SEND = Action("upload_send", "send usage")
 UPLOAD_DISCARD = Action("upload_discard", "discard usage files")
+REQUEST_REFUND = Action("request_refund", "request refunds")
 
 
 @dataclass(frozen=True)

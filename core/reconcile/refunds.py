@@ -16,6 +16,7 @@ from decimal import Decimal
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from core.access import REQUEST_REFUND, Admins
 from core.db import session_scope
 from core.errors import InvalidInput, NotFound
 from core.models import AuditEvent, FindingState, ReconcileFinding, RefundRequest
@@ -74,9 +75,11 @@ def request_refund(
     amount: Decimal,
     description: str,
     actor: str,
+    admins: Admins,
     now: datetime,
 ) -> RefundRequest:
     """Ask AWS once for `amount` back on the finding's invoice; audited with `actor`."""
+    admins.require(actor, REQUEST_REFUND, subject=f"finding {finding_id}")
     with session_scope(engine) as session:
         refund = _written_down(session, finding_id, amount, description, actor, now)
     if refund.request_id is not None:

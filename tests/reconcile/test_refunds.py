@@ -7,7 +7,8 @@ from decimal import Decimal
 import pytest
 from sqlmodel import Session, select
 
-from core.errors import ExternalServiceError, InvalidInput
+from core.access import Admins
+from core.errors import ExternalServiceError, InvalidInput, NotAllowed
 from core.models import AuditEvent, FindingState, ReconcileFinding, RefundRequest
 from core.reconcile import InvoiceReader, reconcile_and_keep
 from core.reconcile.adjustments import BillingAdjustments
@@ -16,6 +17,7 @@ from tests.reconcile.conftest import AFTER_INVOICES, Books, agreement_client
 from tests.reconcile.test_money import NOVEMBER
 
 ADMIN = "UADMIN001"
+ADMINS = Admins(frozenset({ADMIN}))
 
 
 @pytest.fixture
@@ -33,11 +35,11 @@ def over_charged(priced: Books, agreements) -> int:
         return session.exec(select(ReconcileFinding.id)).one() or 0
 
 
-def ask(books: Books, agreements, finding_id: int, amount: str = "25.00"):
+def ask(books: Books, agreements, finding_id: int, amount: str = "25.00", actor: str = ADMIN):
     return request_refund(
         books.world.engine, BillingAdjustments(agreement_client(agreements)),
         finding_id=finding_id, amount=Decimal(amount), description="double-billed hour",
-        actor=ADMIN, now=AFTER_INVOICES,
+        actor=actor, admins=ADMINS, now=AFTER_INVOICES,
     )  # fmt: skip
 
 
@@ -98,6 +100,16 @@ def test_more_than_aws_allows_is_refused_and_nothing_is_sent(priced, agreements,
     with pytest.raises(InvalidInput, match=r"at most USD 80\.00"):
         ask(priced, agreements, over_charged, "80.01")
     assert agreements.calls_to("BatchCreateBillingAdjustmentRequest") == []
+
+
+def test_a_non_admin_is_refused_by_the_service_and_nothing_is_written(
+    priced, agreements, over_charged
+):
+    with pytest.raises(NotAllowed, match="request refunds"):
+        ask(priced, agreements, over_charged, actor="UNOBODY01")
+    assert agreements.calls_to("BatchCreateBillingAdjustmentRequest") == []
+    with Session(priced.world.engine) as session:
+        assert session.exec(select(RefundRequest)).all() == []
 
 
 def test_the_status_is_followed_up(priced, agreements, over_charged):

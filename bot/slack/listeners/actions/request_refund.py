@@ -13,9 +13,10 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack.deps import SlackDeps, deps_of, refusal
+from bot.slack.deps import SlackDeps, deps_of
 from bot.slack.errors import reported
 from bot.slack.views.refund import refund_form_view
+from core.access import REQUEST_REFUND
 from core.errors import InvalidInput
 from core.reconcile.refunds import refund_draft
 
@@ -29,7 +30,7 @@ async def request_refund(
     context: Any,
 ) -> None:
     await ack()
-    async with reported(body, client, respond):
+    async with reported(body, client, respond, context):
         await _open(body, str(action.get("value", "")), respond, client, deps_of(context))
 
 
@@ -37,12 +38,7 @@ async def _open(
     body: dict[str, Any], value: str, respond: AsyncRespond, client: AsyncWebClient, deps: SlackDeps
 ) -> None:
     user = body["user"]["id"]
-    if not deps.is_admin(user):
-        await deps.audit_refusal(user_id=user, action="request_refund", subject=f"finding {value}")
-        await respond(
-            text=refusal("request refunds"), response_type="ephemeral", replace_original=False
-        )
-        return
+    deps.services.admins.require(user, REQUEST_REFUND, subject=f"finding {value}")
     if not value.isdigit():
         raise InvalidInput("this button does not name a reconciliation finding")
     draft = await deps.read(lambda session: refund_draft(session, int(value)))

@@ -14,11 +14,12 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel import Session
 
-from bot.slack.deps import SlackDeps, deps_of, refusal
-from bot.slack.errors import reported
+from bot.slack.deps import SlackDeps, deps_of
+from bot.slack.errors import refusal, reported
 from bot.slack.views.entry import message_view
 from bot.slack.views.refund import RefundAsk
-from core.errors import MeterbotError
+from core.access import REQUEST_REFUND
+from core.errors import MeterbotError, NotAllowed
 from core.models import ReconcileFinding, RefundRequest
 from core.reconcile.adjustments import BillingAdjustments
 from core.reconcile.refunds import refund_message, request_refund
@@ -32,18 +33,17 @@ async def refund_confirmed(
     deps = deps_of(context)
     user = body["user"]["id"]
     ask = RefundAsk.from_metadata(view.get("private_metadata") or "")
-    if not deps.is_admin(user):
-        await deps.audit_refusal(user_id=user, action="request_refund",
-                                 subject=f"finding {ask.finding_id}", before_ack=True)  # fmt: skip
-        await ack(
-            response_action="update", view=message_view("Not asked", refusal("request refunds"))
-        )
+    try:
+        deps.services.admins.require(user, REQUEST_REFUND, subject=f"finding {ask.finding_id}")
+    except NotAllowed as error:
+        text = await refusal(deps, error, before_ack=True)
+        await ack(response_action="update", view=message_view("Not asked", text))
         return
     if not deps.handled.claim(f"refund:{ask.finding_id}"):
         await ack(response_action="update", view=message_view("Refund", "Already requested."))
         return
     await ack(response_action="update", view=message_view("Refund", "Asking AWS for the refund…"))
-    async with reported(body, client):
+    async with reported(body, client, context=context):
         await _ask(ask, user=user, view_id=view["id"], client=client, deps=deps)
 
 
@@ -54,7 +54,7 @@ async def _ask(
         return request_refund(
             deps.services.engine, BillingAdjustments(deps.services.agreements),
             finding_id=ask.finding_id, amount=ask.amount, description=ask.description,
-            actor=user, now=deps.now(),
+            actor=user, admins=deps.services.admins, now=deps.now(),
         )  # fmt: skip
 
     try:
