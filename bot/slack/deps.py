@@ -19,7 +19,6 @@ from sqlmodel import Session
 
 from bot.app import Services
 from core.db import session_scope
-from core.marketplace.client import Sender
 from core.models import AuditEvent
 from core.notifier import Notifier
 
@@ -66,11 +65,6 @@ class SlackDeps:
         default_factory=lambda: ThreadPoolExecutor(ACK_THREADS, thread_name_prefix="slack-ack")
     )
 
-    def metering_client(self) -> Sender:
-        """The process's one Marketplace sender (bot.app.Services.sender). It builds a boto3
-        client the first time, which blocks: call it through `blocking`."""
-        return self.services.sender
-
     def now(self) -> datetime:
         return self.clock()
 
@@ -108,6 +102,22 @@ class SlackDeps:
     async def blocking(self, work: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """A blocking call (boto3, a whole service function) in a worker thread."""
         return await asyncio.to_thread(work, *args, **kwargs)
+
+    async def send(self, service: Callable[..., T], /, *, actor: str, **kwargs: Any) -> T:
+        """Run a service that sends to Marketplace (`send_manual`, `retry_records`,
+        `send_upload`) in a worker thread, with what the process gives each of them: the
+        engine, the one sender (bot.app.Services.sender), the admins and the time."""
+        # The sender builds a boto3 client the first time, which blocks: a thread too.
+        client = await self.blocking(lambda: self.services.sender)
+        return await self.blocking(
+            service,
+            self.services.engine,
+            actor=actor,
+            admins=self.services.admins,
+            client=client,
+            now=self.now(),
+            **kwargs,
+        )
 
     async def audit_refusal(
         self, *, user_id: str, action: str, subject: str = "", before_ack: bool = False

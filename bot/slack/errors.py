@@ -30,7 +30,8 @@ async def reported(
     respond: AsyncRespond | None = None,
     context: Any = None,
 ) -> AsyncIterator[None]:
-    """Wrap a listener's work after ack(): any error goes through `handle_error` here.
+    """Wrap a listener's work after ack() (`bot.slack.acked.after_ack` does for buttons
+    and /meter): any error goes through `handle_error` here.
 
     (Bolt's own error path, taken for an exception after an early ack, can leave Slack's
     HTTP request waiting out the 3-second ack timeout; this keeps every error answered.)
@@ -63,8 +64,9 @@ async def handle_error(
 async def refusal(deps: SlackDeps, error: NotAllowed, *, before_ack: bool = False) -> str:
     """Audit a refused admin-only attempt; return what to tell whoever tried.
 
-    Listeners that answer in the acknowledgement (form errors, an updated view) call this
-    themselves; every other listener reaches it through `reported`.
+    Listeners that answer in the acknowledgement call this themselves (form errors) or
+    through `bot.slack.listeners.modal_outcome.refused` (an updated view); every other
+    listener reaches it through `reported`.
     """
     await deps.audit_refusal(
         user_id=error.actor, action=error.action, subject=error.subject, before_ack=before_ack

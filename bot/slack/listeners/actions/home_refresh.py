@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from slack_bolt.context.ack.async_ack import AsyncAck
-from slack_sdk.web.async_client import AsyncWebClient
-
-from bot.slack.deps import deps_of
-from bot.slack.errors import reported
+from bot.slack.acked import Interaction, after_ack
 from bot.slack.listeners.home import publish_home
 
 
-async def home_refresh(
-    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: Any
-) -> None:
-    await ack()
-    async with reported(body, client):
-        await publish_home(client, deps_of(context), body["user"]["id"])
+@after_ack
+async def home_refresh(press: Interaction) -> None:
+    await publish_home(press.client, press.deps, press.user)

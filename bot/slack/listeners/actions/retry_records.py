@@ -6,52 +6,24 @@ The same message clicked twice (or Slack retrying the click) retries once.
 
 from __future__ import annotations
 
-from typing import Any
-
-from slack_bolt.context.ack.async_ack import AsyncAck
-from slack_bolt.context.respond.async_respond import AsyncRespond
-from slack_sdk.web.async_client import AsyncWebClient
-
-from bot.slack.deps import SlackDeps, deps_of
-from bot.slack.errors import reported
+from bot.slack.acked import Interaction, after_ack
 from core.access import RETRY_RECORDS
 from core.marketplace.submit import retry_records as retry
 
 
-async def retry_records(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    respond: AsyncRespond,
-    client: AsyncWebClient,
-    context: Any,
-) -> None:
-    await ack()
-    async with reported(body, client, respond, context):
-        await _retry(body, str(action.get("value", "")), respond, deps_of(context))
-
-
-async def _retry(body: dict[str, Any], value: str, respond: AsyncRespond, deps: SlackDeps) -> None:
-    user = body["user"]["id"]
+@after_ack
+async def retry_records(press: Interaction) -> None:
+    deps, value = press.deps, press.value
     # Refused before claiming the message, so an admin's click on it still retries.
-    deps.services.admins.require(user, RETRY_RECORDS, subject=value)
-    message_ts = (body.get("container") or {}).get("message_ts", "")
+    deps.services.admins.require(press.user, RETRY_RECORDS, subject=value)
+    message_ts = (press.body.get("container") or {}).get("message_ts", "")
     if not deps.handled.claim(f"retry:{message_ts}:{value}"):
-        await respond(
+        await press.respond(
             text="Those records are already being retried.",
             response_type="ephemeral",
             replace_original=False,
         )
         return
     record_ids = [int(part) for part in value.split(",") if part.strip().isdigit()]
-    report = await deps.blocking(
-        retry,
-        deps.services.engine,
-        record_ids=record_ids,
-        actor=user,
-        admins=deps.services.admins,
-        client=await deps.blocking(deps.metering_client),
-        now=deps.now(),
-    )
-    channel = (body.get("channel") or {}).get("id")
-    await deps.notifier.send(report.message(), channel=channel)
+    report = await deps.send(retry, actor=press.user, record_ids=record_ids)
+    await deps.notifier.send(report.message(), channel=press.channel)

@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from slack_bolt.context.ack.async_ack import AsyncAck
-from slack_bolt.context.respond.async_respond import AsyncRespond
-from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel import Session
 
-from bot.slack.deps import SlackDeps, deps_of
-from bot.slack.errors import reported
+from bot.slack.acked import Interaction, after_ack
 from bot.slack.views.entry import loading_view, message_view
 from bot.slack.views.upload import confirm_upload_view
 from core.access import UPLOAD_SEND
@@ -19,24 +13,13 @@ from core.models import UploadState
 from core.usage.uploads import load_upload, upload_totals
 
 
-async def upload_review(
-    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond, context: Any
-) -> None:
-    await ack()
-    async with reported(body, client, respond, context):
-        await _review(body, client, respond, deps_of(context))
-
-
-async def _review(
-    body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond, deps: SlackDeps
-) -> None:
-    user = body["user"]["id"]
-    upload_id = int(body["actions"][0]["value"])
-    deps.services.admins.require(user, UPLOAD_SEND, subject=f"upload {upload_id}")
+@after_ack
+async def upload_review(press: Interaction) -> None:
+    upload_id = int(press.value)
+    press.deps.services.admins.require(press.user, UPLOAD_SEND, subject=f"upload {upload_id}")
     # A trigger lasts three seconds: open the modal first, fill it in after.
-    opened = await client.views_open(trigger_id=body["trigger_id"], view=loading_view())
-    view_id = opened["view"]["id"]
-    now = deps.now()
+    opened = await press.client.views_open(trigger_id=press.trigger_id, view=loading_view())
+    now = press.deps.now()
 
     def load(session: Session) -> dict[str, object]:
         upload = load_upload(session, upload_id)
@@ -48,7 +31,7 @@ async def _review(
         return confirm_upload_view(upload_id, upload.file_name, totals)
 
     try:
-        view = await deps.read(load)
+        view = await press.deps.read(load)
     except MeterbotError as exc:
         view = message_view("Not sent", f"⚠️ {exc}")
-    await client.views_update(view_id=view_id, view=view)
+    await press.client.views_update(view_id=opened["view"]["id"], view=view)

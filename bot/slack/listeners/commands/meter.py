@@ -3,14 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
 
-from slack_bolt.context.ack.async_ack import AsyncAck
-from slack_bolt.context.respond.async_respond import AsyncRespond
-from slack_sdk.web.async_client import AsyncWebClient
-
-from bot.slack.deps import deps_of
-from bot.slack.errors import reported
+from bot.slack.acked import Interaction, after_ack
 from bot.slack.subcommands import Unknown, parse
 from bot.slack.views.help import help_blocks, help_text
 
@@ -32,25 +26,12 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
-async def meter_command(
-    ack: AsyncAck,
-    command: dict[str, Any],
-    respond: AsyncRespond,
-    client: AsyncWebClient,
-    context: Any,
-) -> None:
-    await ack()
-    async with reported(command, client, respond, context):
-        await _dispatch(command, respond, client, context)
-
-
-async def _dispatch(
-    command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient, context: Any
-) -> None:
-    parsed = parse(command.get("text", ""))
+@after_ack
+async def meter_command(slash: Interaction) -> None:
+    parsed = parse(slash.body.get("text", ""))
     if isinstance(parsed, Unknown):
         blocks = help_blocks(parsed.word, parsed.suggestions)
-        await respond(
+        await slash.respond(
             text=help_text(parsed.word, parsed.suggestions),
             blocks=blocks,
             response_type="ephemeral",
@@ -58,6 +39,6 @@ async def _dispatch(
         return
     handler = HANDLERS.get(parsed.name)
     if handler is None:  # help
-        await respond(text=help_text(), blocks=help_blocks(), response_type="ephemeral")
+        await slash.respond(text=help_text(), blocks=help_blocks(), response_type="ephemeral")
         return
-    await handler(CommandRequest(command, parsed.rest, respond, client, deps_of(context)))
+    await handler(CommandRequest(slash.body, parsed.rest, slash.respond, slash.client, slash.deps))

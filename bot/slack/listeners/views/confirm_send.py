@@ -16,24 +16,14 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.deps import SlackDeps, deps_of
-from bot.slack.errors import refusal, reported
-from bot.slack.views.entry import (
-    ResultRow,
-    entries_from_metadata,
-    message_view,
-    result_view,
-    sending_view,
-)
+from bot.slack.errors import reported
+from bot.slack.listeners.modal_outcome import OpenModal, refused
+from bot.slack.views.entry import ResultRow, entries_from_metadata, result_view, sending_view
 from core.access import SEND_USAGE
-from core.errors import MeterbotError, NotAllowed
 from core.marketplace.submit import SubmitReport, send_manual
 from core.usage.manual_entry import Entry
 
 log = logging.getLogger(__name__)
-UNKNOWN = (
-    "The send did not finish cleanly, so some records may have gone out. Check "
-    "`/meter status` (the ledger keeps every record) before entering this usage again."
-)
 
 
 async def confirm_send(
@@ -41,11 +31,7 @@ async def confirm_send(
 ) -> None:
     deps = deps_of(context)
     user = body["user"]["id"]
-    try:
-        deps.services.admins.require(user, SEND_USAGE, subject="confirm view")
-    except NotAllowed as error:
-        text = await refusal(deps, error, before_ack=True)
-        await ack(response_action="update", view=message_view("Not sent", text))
+    if await refused(ack, deps, user, SEND_USAGE, subject="confirm view", title="Not sent"):
         return
     if not deps.handled.claim(f"confirm:{view['id']}"):
         log.info("confirm view %s submitted again; already handled", view["id"])
@@ -54,31 +40,15 @@ async def confirm_send(
     entries = entries_from_metadata(view.get("private_metadata", ""))
     await ack(response_action="update", view=sending_view(len(entries)))
     async with reported(body, client):
-        await _send(entries, user=user, view_id=view["id"], client=client, deps=deps)
+        await _send(entries, user=user, modal=OpenModal(client, view["id"]), deps=deps)
 
 
-async def _send(
-    entries: list[Entry], *, user: str, view_id: str, client: AsyncWebClient, deps: SlackDeps
-) -> None:
-    try:
-        report = await deps.blocking(
-            send_manual,
-            deps.services.engine,
-            entries=entries,
-            actor=user,
-            admins=deps.services.admins,
-            client=await deps.blocking(deps.metering_client),
-            now=deps.now(),
-        )
-    except MeterbotError as exc:
-        log.info("manual send by %s refused: %s", user, exc)
-        await client.views_update(view_id=view_id, view=message_view("Not sent", f"⚠️ {exc}"))
+async def _send(entries: list[Entry], *, user: str, modal: OpenModal, deps: SlackDeps) -> None:
+    send = deps.send(send_manual, actor=user, entries=entries)
+    report = await modal.outcome(send, what=f"manual send by {user}")
+    if report is None:
         return
-    except Exception:
-        # The outcome is unknown: say so in the modal, then let the error be reported.
-        await client.views_update(view_id=view_id, view=message_view("Send interrupted", UNKNOWN))
-        raise
-    await client.views_update(view_id=view_id, view=_result(report))
+    await modal.show(_result(report))
     message = report.message(every_record=True)
     await deps.notifier.send(replace(message, facts=[("sent by", f"<@{user}>"), *message.facts]))
 
