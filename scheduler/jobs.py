@@ -18,7 +18,6 @@ from sqlalchemy import Engine
 
 from core.agreements import AgreementClient, AgreementsReport, sync_agreements
 from core.billing.month_close import close_month, month_close_message
-from core.customers.sync import SyncReport, sync_from_salesforce
 from core.db import session_scope
 from core.ingest.pipeline import ingest_pass
 from core.ingest.report import IngestReport
@@ -30,6 +29,7 @@ from core.notifier import Message, Notifier
 from core.periods import Period, hour_floor, month_of, previous_month
 from core.reconcile import CloudTrailReader, InvoiceReader, ReconcileReport, reconcile_and_keep
 from core.reports.digests import DigestKind, build_digest, digest_message
+from core.salesforce.sync import SyncReport, sync_from_salesforce
 from core.settings import Settings
 from scheduler.pass_notices import alert_notices, ingest_notices, submit_notices, sync_notices
 

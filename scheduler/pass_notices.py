@@ -9,10 +9,10 @@ from datetime import datetime
 from sqlalchemy import Engine
 
 from core.alerts.rules import evaluate_alerts
-from core.customers.sync import SyncReport
 from core.ingest.report import IngestReport
 from core.marketplace.report import SubmitReport
 from core.notifier import Message
+from core.salesforce.sync import SyncReport
 
 
 def ingest_notices(report: IngestReport) -> list[Message]:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.commands.passes import PassResult, add_pass_options, finish
-from core.customers.sync import sync_from_salesforce
+from core.salesforce.sync import sync_from_salesforce
 from scheduler.pass_notices import sync_notices
 
 if TYPE_CHECKING:

@@ -17,7 +17,7 @@ import aiohttp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from core.errors import ExternalServiceError, InvalidInput
-from core.usage.upload_file import LIMITS, MAX_BYTES
+from core.uploads.file import LIMITS, MAX_BYTES
 
 log = logging.getLogger(__name__)
 DOWNLOAD_TIMEOUT = aiohttp.ClientTimeout(total=60, sock_connect=10)

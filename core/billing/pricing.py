@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from core.models.catalog import PriceModel
+from core.models.catalog import PlanPrice, PriceModel
 
 ZERO = Decimal(0)
 
@@ -35,6 +35,21 @@ class PriceSpec:
     unit_price: Decimal = ZERO
     tiers: tuple[Tier, ...] = ()
     included: Decimal = ZERO
+
+
+def price_spec(row: PlanPrice) -> PriceSpec:
+    """A stored price as the pure pricing functions take it."""
+    tiers = tuple(
+        Tier(
+            up_to=None if t.get("up_to") is None else Decimal(str(t["up_to"])),
+            unit_price=Decimal(str(t.get("unit_price", "0"))),
+            flat_fee=Decimal(str(t.get("flat_fee", "0"))),
+        )
+        for t in row.tiers or []
+    )
+    return PriceSpec(
+        model=row.model, unit_price=row.unit_price, tiers=tiers, included=row.included_quantity
+    )
 
 
 @dataclass(frozen=True)

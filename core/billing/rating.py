@@ -14,7 +14,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from core.billing.document import InvoiceLine, LineKind
-from core.billing.pricing import ZERO, charge
+from core.billing.pricing import ZERO, charge, price_spec
 from core.formatting import round_money
 from core.models import (
     Aggregation,
@@ -27,7 +27,6 @@ from core.models import (
     RatingPeriod,
 )
 from core.periods import Period, day_of, month_floor, month_of, next_month
-from core.plans.versions import price_spec
 from core.usage.rollups import billed_usage
 
 

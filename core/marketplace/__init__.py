@@ -1,5 +1,6 @@
 """Sending metered usage to AWS Marketplace: due records, the ledger, the client, the pass.
 
-quantities (decimal strings and carry), window (which hours Marketplace still takes),
-due (records from rollups), ledger (the outbox), client (BatchMeterUsage), submit (passes).
+window (which hours Marketplace still takes), due (records from rollups, in the decimal
+strings and carry of core.quantities), ledger (the outbox), client (BatchMeterUsage),
+submit (passes).
 """

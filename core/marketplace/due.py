@@ -25,7 +25,6 @@ from sqlmodel import Session, col, or_, select
 from core import formatting
 from core.marketplace.entitlements import Contracts, billable_change
 from core.marketplace.late import CARRY, carried_unsent, describe, found_late, place
-from core.marketplace.quantities import split
 from core.marketplace.usage import (
     Key,
     accounted,
@@ -39,6 +38,7 @@ from core.models import Customer, Dimension, LateOutcome, LateUsage, LedgerStatu
 from core.models import RatingPeriod as Rating
 from core.models.ledger import MeteredUsage, MeteringState
 from core.periods import HOUR, Period, hour_floor, month_floor, next_month
+from core.quantities import split
 
 SETTLE = timedelta(minutes=5)  # ingestion runs every minute: let the hour's last files land
 LOOKBACK = timedelta(hours=48)  # how far back late usage is looked for on each pass

@@ -25,11 +25,11 @@ from core import formatting
 from core.db import session_scope
 from core.marketplace.identity import IdentityError, identity_for
 from core.marketplace.ledger import SENDABLE, carry_forward, claim, held, release
-from core.marketplace.quantities import quantity_text
 from core.marketplace.records import Outcome, OutgoingRecord, RecordResult, Sender
 from core.marketplace.report import RecordOutcome, SubmitReport
 from core.marketplace.window import earliest_open_hour
 from core.models import Customer, Dimension, LedgerStatus, MeteringRecord, Product
+from core.quantities import quantity_text
 
 STALE_UNKNOWN = (
     "outcome unknown and Marketplace no longer takes this hour: look it up in CloudTrail "

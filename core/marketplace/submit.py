@@ -21,7 +21,6 @@ from core.errors import InvalidInput, NotFound
 from core.marketplace.due import build_due
 from core.marketplace.identity import IdentityError, identity_for
 from core.marketplace.ledger import SENDABLE
-from core.marketplace.quantities import check_manual
 from core.marketplace.records import OutgoingRecord, Sender, batches
 from core.marketplace.report import DRY_RUN, RecordOutcome, SubmitReport
 from core.marketplace.sending import _Names, screen_stale, send_rows
@@ -29,6 +28,7 @@ from core.marketplace.upcoming import at_period_close
 from core.marketplace.window import earliest_open_hour, latest_open_hour
 from core.models import AuditEvent, Customer, Dimension, LedgerStatus, MeteringRecord, Product
 from core.periods import HOUR, hour_floor
+from core.quantities import check_manual
 from core.usage.manual_entry import Entry
 
 __all__ = ["RecordOutcome", "SubmitReport", "retry_records", "send_manual"]

@@ -8,11 +8,9 @@ file lives in core.plans.apply and is re-exported here.
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 
 from sqlmodel import Session, col, select
 
-from core.billing.pricing import PriceSpec, Tier
 from core.customers.lookup import contract_at
 from core.errors import NotFound
 from core.models import Plan, PlanPrice, PlanVersion
@@ -26,7 +24,6 @@ __all__ = [
     "apply_plan_file",
     "plan_version_at",
     "price_for",
-    "price_spec",
     "prices_of",
 ]
 
@@ -65,18 +62,3 @@ def price_for(
         return None
     assert version.id is not None
     return prices_of(session, version_id=version.id).get(dimension_id)
-
-
-def price_spec(row: PlanPrice) -> PriceSpec:
-    """A stored price as the pure pricing functions take it."""
-    tiers = tuple(
-        Tier(
-            up_to=None if t.get("up_to") is None else Decimal(str(t["up_to"])),
-            unit_price=Decimal(str(t.get("unit_price", "0"))),
-            flat_fee=Decimal(str(t.get("flat_fee", "0"))),
-        )
-        for t in row.tiers or []
-    )
-    return PriceSpec(
-        model=row.model, unit_price=row.unit_price, tiers=tiers, included=row.included_quantity
-    )

@@ -1,7 +1,7 @@
 """Usage entered by hand: what may be entered for chosen contracts, and checking it.
 
 The checks are the ones a person needs next to the field they typed in: a dimension the
-contract does not have, and marketplace.quantities.check_manual (not a number, negative,
+contract does not have, and core.quantities.check_manual (not a number, negative,
 a fraction for a whole-unit dimension, above the plausible maximum, beyond what
 Marketplace takes), the same check the sending service makes.
 """
@@ -16,8 +16,8 @@ from sqlmodel import Session, col, select
 
 from core.customers.lookup import contract_at, in_force
 from core.errors import InvalidInput, NotFound
-from core.marketplace.quantities import check_manual, parse_manual
 from core.models import Contract, Customer, Dimension, Plan
+from core.quantities import check_manual, parse_manual
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from core.db import session_scope
 from core.errors import InvalidInput, NotAllowed
 from core.marketplace.client import DryRunClient
 from core.models import Customer, MeteringRecord, UsageUpload
-from core.usage.uploads import DuplicateUpload, SharedFile, preview_upload, send_upload
+from core.uploads.service import DuplicateUpload, SharedFile, preview_upload, send_upload
 from tests.fakes.marketplace import MarketplaceStandIn
 from tests.marketplace.conftest import fast_client
 from tests.slack.world import PRODUCT_CODE, seed

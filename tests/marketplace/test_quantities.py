@@ -10,7 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from core.errors import InvalidInput
-from core.marketplace.quantities import (
+from core.models import Dimension
+from core.quantities import (
     PATTERN,
     STEP,
     check_manual,
@@ -18,7 +19,6 @@ from core.marketplace.quantities import (
     quantity_text,
     split,
 )
-from core.models import Dimension
 
 
 @pytest.mark.parametrize(

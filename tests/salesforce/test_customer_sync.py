@@ -11,9 +11,9 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from bot.cli import main
-from core.customers.salesforce import SalesforceAccount, connect
-from core.customers.sync import sync_customers
 from core.models import Contract, Customer, CustomerAlias, HourlyRollup, UnmatchedUsage
+from core.salesforce.client import SalesforceAccount, connect
+from core.salesforce.sync import sync_customers
 from tests.fakes.salesforce import FakeSalesforce
 from tests.salesforce.conftest import account, session_settings
 from tests.scheduler.data import build_world

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from core.customers.salesforce import connect, default_query, field_mapping
 from core.errors import ConfigError, ExternalServiceError
+from core.salesforce.client import connect, default_query, field_mapping
 from tests.fakes.salesforce import FakeSalesforce
 from tests.salesforce.conftest import account, password_settings, session_settings
 

@@ -13,8 +13,8 @@ from bot.slack.views.upload import (
     line_ranges,
     preview_blocks,
 )
-from core.usage.upload_file import BadLine, UploadReading, UploadRow
-from core.usage.upload_summary import PairTotal, UploadSummary
+from core.uploads.file import BadLine, UploadReading, UploadRow
+from core.uploads.summary import PairTotal, UploadSummary
 from tests.fakes.slack_api import check_blocks, check_view
 
 

@@ -26,9 +26,9 @@ from bot.slack.views.status import status_blocks
 from core.billing.estimates import EntryPreview
 from core.notifier import RETRY_ACTION, Action, Message, Severity
 from core.periods import month_of
+from core.reports.contracts import ContractRow, ContractsPage, DimensionUsage
 from core.reports.status import Status
 from core.usage.manual_entry import Entry, FormContract, FormDimension
-from core.usage.overview import ContractRow, ContractsPage, DimensionUsage
 from tests.fakes.slack_api import check_blocks, check_view
 
 NOW = datetime(2026, 11, 22, 10, 30, tzinfo=UTC)

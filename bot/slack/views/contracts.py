@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.slack import ids
-from core.usage.overview import ContractRow, ContractsPage, DimensionUsage
+from core.reports.contracts import ContractRow, ContractsPage, DimensionUsage
 
 from .blocks import VIEW_BLOCKS, Block, actions, button, context, divider, esc, qty, section
 

@@ -16,8 +16,8 @@ from decimal import Decimal
 from bot.slack import ids
 from bot.slack.views.entry import STATUS_ICONS
 from core.marketplace.report import RecordOutcome
-from core.usage.upload_file import BadLine, UploadReading
-from core.usage.upload_summary import HourNote, PairTotal, UploadSummary
+from core.uploads.file import BadLine, UploadReading
+from core.uploads.summary import HourNote, PairTotal, UploadSummary
 
 from .blocks import (
     MESSAGE_BLOCKS,

@@ -7,7 +7,7 @@ from sqlmodel import Session
 from bot.slack.acked import Interaction, after_ack
 from bot.slack.views.contracts import contracts_blocks
 from core.errors import InvalidInput
-from core.usage.overview import ContractsPage, contracts_page_of
+from core.reports.contracts import ContractsPage, contracts_page_of
 
 
 @after_ack

@@ -7,7 +7,7 @@ from sqlmodel import Session
 from bot.slack.acked import Interaction, after_ack
 from bot.slack.views.blocks import esc
 from core.access import UPLOAD_DISCARD
-from core.usage.uploads import discard_upload
+from core.uploads.service import discard_upload
 
 
 @after_ack

@@ -10,7 +10,7 @@ from bot.slack.views.upload import confirm_upload_view
 from core.access import UPLOAD_SEND
 from core.errors import MeterbotError
 from core.models import UploadState
-from core.usage.uploads import load_upload, upload_totals
+from core.uploads.service import load_upload, upload_totals
 
 
 @after_ack

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from bot.slack.views.contracts import contracts_blocks
-from core.usage.overview import ContractsPage, contracts_page, find_product
+from core.reports.contracts import ContractsPage, contracts_page, find_product
 
 from .request import CommandRequest
 

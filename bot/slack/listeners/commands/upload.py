@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.slack.deps import UPLOAD_WAIT
 from core.access import UPLOAD_USAGE
-from core.usage.upload_file import LIMITS
+from core.uploads.file import LIMITS
 
 from .request import CommandRequest
 

@@ -20,9 +20,9 @@ from bot.slack.files import SlackFile, download, file_info
 from bot.slack.views.upload import bad_lines_csv, bad_lines_fit, preview_blocks
 from core.access import UPLOAD_USAGE
 from core.errors import MeterbotError, NotAllowed
-from core.usage.upload_file import AllLinesBad
-from core.usage.upload_summary import UploadSummary
-from core.usage.uploads import Preview, SharedFile, preview_upload
+from core.uploads.file import AllLinesBad
+from core.uploads.service import Preview, SharedFile, preview_upload
+from core.uploads.summary import UploadSummary
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.slack.deps import deps_of
 from bot.slack.views.contracts import contract_options as as_options
-from core.usage.overview import contract_choices
+from core.reports.contracts import contract_choices
 
 
 async def contract_options(ack: AsyncAck, body: dict[str, Any], context: Any) -> None:

@@ -19,7 +19,7 @@ from bot.slack.listeners.modal_outcome import OpenModal, refused
 from bot.slack.views.entry import message_view
 from bot.slack.views.upload import status_blocks
 from core.access import UPLOAD_SEND
-from core.usage.uploads import send_upload
+from core.uploads.service import send_upload
 
 
 async def upload_confirmed(

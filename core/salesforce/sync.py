@@ -17,12 +17,12 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from core.customers.lookup import contract_at
-from core.customers.salesforce import SalesforceAccount, connect
 from core.db import session_scope
 from core.ingest.unmatched import resolve_unmatched
 from core.models import Contract, ContractKind, Customer, CustomerAlias, MarketplaceModel, Plan
 from core.notifier import Message, Severity
 from core.periods import HOUR, hour_floor
+from core.salesforce.client import SalesforceAccount, connect
 from core.settings import Settings
 
 _SHOWN = 10

@@ -1,8 +1,8 @@
-"""Read models for people: a product's contracts with usage so far, and the entry form.
+"""A product's contracts with usage so far, for people: the contracts pages and the picker.
 
 The contracts list pages through a product's contracts (usage is computed only for
 the page shown, so a product with thousands of customers answers as fast as one
-with ten). The form lists, for chosen contracts, the dimensions a person may enter.
+with ten). The picker offers the contracts usage may be entered for.
 """
 
 from __future__ import annotations

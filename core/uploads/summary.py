@@ -22,8 +22,8 @@ from core.customers.lookup import contract_at
 from core.errors import MeterbotError
 from core.marketplace.window import earliest_open_hour
 from core.models import Customer, Dimension, MeteringRecord, Plan
+from core.uploads.file import UploadReading, UploadRow
 from core.usage.manual_entry import FormDimension, check_quantity, form_for_customer
-from core.usage.upload_file import UploadReading, UploadRow
 
 LATER = "already sent: goes into the next free hour"
 CARRIED = "older than 24 hours: carried into the current hour"

@@ -23,9 +23,8 @@ from core.ingest.read.validate import DEFAULT_MAX_AGE
 from core.marketplace.records import Sender
 from core.marketplace.submit import SubmitReport, send_manual
 from core.models import AuditEvent, Customer, Dimension, UploadState, UsageUpload
-from core.usage.manual_entry import Entry
-from core.usage.upload_file import UploadReading, content_hash, read_upload
-from core.usage.upload_summary import (
+from core.uploads.file import UploadReading, content_hash, read_upload
+from core.uploads.summary import (
     PairTotal,
     UploadSummary,
     by_pair,
@@ -34,6 +33,7 @@ from core.usage.upload_summary import (
     rows_from_json,
     summarise,
 )
+from core.usage.manual_entry import Entry
 
 SOURCE_PREFIX = "upload:"  # a ledger row's source: the file it came from
 

@@ -1,4 +1,8 @@
-"""Quantities as Marketplace takes them: `QuantityAsDecimal` strings, and what carries over.
+"""Quantities as Marketplace takes them: `QuantityAsDecimal` strings, what carries over,
+and what a person may enter by hand.
+
+A module of its own because both sides need it: usage checks a typed quantity against
+it (the entry form, a shared file) and marketplace sends and carries by it.
 
 Marketplace accepts at most 6 decimal places (and 10 integer digits). Each record sends
 what the owed units allow, rounded down to 6 places (or to whole units for a dimension
