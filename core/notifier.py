@@ -65,6 +65,28 @@ class Message:
         return "\n".join(parts)
 
 
+SHOWN = 10  # lines of one kind a sync's notice lists; its facts carry the full counts
+
+
+def sync_message(
+    title: str,
+    summary: str,
+    facts: list[tuple[str, str]],
+    listed: dict[str, list[str]],
+    problems: list[str],
+) -> Message:
+    """A sync's notice: the first SHOWN of each kind of change, labelled, then of the
+    problems; a warning when there are problems."""
+    kinds = {**listed, "problem": problems}
+    return Message(
+        title=title,
+        summary=f"{summary}, {len(problems)} problems",
+        severity=Severity.WARNING if problems else Severity.SUCCESS,
+        facts=facts,
+        lines=[f"{kind}: {text}" for kind, texts in kinds.items() for text in texts[:SHOWN]],
+    )
+
+
 class Notifier(Protocol):
     async def send(self, message: Message, *, channel: str | None = None) -> None:
         """Post `message` (to `channel`, default the configured one). Raises on failure."""

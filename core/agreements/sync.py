@@ -27,10 +27,9 @@ from core.agreements.contracts import (
 from core.agreements.terms import AgreementTerms
 from core.db import session_scope
 from core.models import Agreement, Customer, Dimension, Product
-from core.notifier import Message, Severity
+from core.notifier import Message, sync_message
 
 UNAPPLIED = ""  # Agreement.terms_hash of an agreement whose terms could not be applied
-_SHOWN = 10
 
 
 @dataclass
@@ -54,18 +53,14 @@ class AgreementsReport:
             ("New customers", str(len(self.new_customers))),
             ("Differences from the plans file", str(len(self.differences))),
         ]
-        lines = [f"new: {text}" for text in self.new[:_SHOWN]]
-        lines += [f"amended: {text}" for text in self.amended[:_SHOWN]]
-        lines += [f"ended: {text}" for text in self.ended[:_SHOWN]]
-        lines += [f"differs: {text}" for text in self.differences[:_SHOWN]]
-        lines += [f"problem: {text}" for text in self.problems[:_SHOWN]]
-        return Message(
-            title="AWS agreements sync",
-            summary=f"{self.read} agreements read, {len(self.problems)} problems",
-            severity=Severity.WARNING if self.problems else Severity.SUCCESS,
-            facts=facts,
-            lines=lines,
-        )
+        changes = {
+            "new": self.new,
+            "amended": self.amended,
+            "ended": self.ended,
+            "differs": self.differences,
+        }
+        summary = f"{self.read} agreements read"
+        return sync_message("AWS agreements sync", summary, facts, changes, self.problems)
 
     def as_text(self) -> str:
         return self.message().as_text()

@@ -20,10 +20,11 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import insert, text
-from sqlmodel import Session, col, or_, select
+from sqlmodel import Session, col, select
 
 from core import formatting
 from core.marketplace.entitlements import Contracts, billable_change
+from core.marketplace.identity import metered_customers
 from core.marketplace.late import CARRY, carried_unsent, describe, found_late, place
 from core.marketplace.usage import (
     Key,
@@ -197,16 +198,7 @@ class _DuePass:
 
     # -- who is metered ------------------------------------------------------------------
     def _pairs(self) -> list[_Pair]:
-        customers = self.session.exec(
-            select(Customer).where(
-                col(Customer.active),
-                col(Customer.product_id).is_not(None),
-                or_(
-                    col(Customer.customer_identifier).is_not(None),
-                    col(Customer.aws_account_id).is_not(None),
-                ),
-            )
-        ).all()
+        customers = metered_customers(self.session)
         by_product: dict[int, list[Dimension]] = {}
         for dimension in self.session.exec(select(Dimension)).all():
             by_product.setdefault(dimension.product_id, []).append(dimension)

@@ -10,8 +10,11 @@ hour of a customer is ever sent under both, which would bill it twice.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+
+from sqlmodel import Session, col, or_, select
 
 from core.models import Customer, Dimension, MarketplaceModel, Product
 
@@ -36,6 +39,20 @@ class Identity:
     customer_ref: str  # CustomerIdentifier or CustomerAWSAccountId
     dimension_key: str
     batch_key: str  # the product: one BatchMeterUsage call is for one product
+
+
+def metered_customers(session: Session) -> Sequence[Customer]:
+    """The customers metering sends for: active, with a product, and an id of either model."""
+    return session.exec(
+        select(Customer).where(
+            col(Customer.active),
+            col(Customer.product_id).is_not(None),
+            or_(
+                col(Customer.customer_identifier).is_not(None),
+                col(Customer.aws_account_id).is_not(None),
+            ),
+        )
+    ).all()
 
 
 def model_at(customer: Customer, hour: datetime) -> str:

@@ -10,26 +10,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session, col, or_, select
+from sqlmodel import Session, col, select
 
 from core.formatting import quantity
-from core.marketplace.identity import IdentityError, identity_for
+from core.marketplace.identity import IdentityError, identity_for, metered_customers
 from core.marketplace.usage import period_of, period_value, stamp_hour
 from core.models import Customer, Dimension, Product, RatingPeriod
 
 
 def at_period_close(session: Session, *, now: datetime) -> list[str]:
     """One line per Marketplace customer and daily or monthly dimension."""
-    customers = session.exec(
-        select(Customer).where(
-            col(Customer.active),
-            col(Customer.product_id).is_not(None),
-            or_(
-                col(Customer.customer_identifier).is_not(None),
-                col(Customer.aws_account_id).is_not(None),
-            ),
-        )
-    ).all()
+    customers = metered_customers(session)
     periodic = session.exec(
         select(Dimension).where(col(Dimension.rating_period) != RatingPeriod.HOUR)
     ).all()

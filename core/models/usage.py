@@ -12,7 +12,19 @@ from sqlmodel import Field, SQLModel
 from core.models.base import decimal_field, time_field
 
 
-class HourlyRollup(SQLModel, table=True):
+class HourAggregates(SQLModel):
+    """What one hour of usage adds up to: the same columns in each table below, since
+    ingestion merges usage into all three the same way (core.ingest.rollup_tables)."""
+
+    sum: Decimal = decimal_field()
+    count: int = 0
+    min: Decimal | None = decimal_field(None, nullable=True)
+    max: Decimal | None = decimal_field(None, nullable=True)
+    last: Decimal | None = decimal_field(None, nullable=True)
+    last_at: datetime | None = time_field(default=None, nullable=True)
+
+
+class HourlyRollup(HourAggregates, table=True):
     """Aggregates of every usage record for one customer, dimension and UTC hour."""
 
     __table_args__ = (UniqueConstraint("customer_id", "dimension_id", "hour"),)
@@ -23,15 +35,9 @@ class HourlyRollup(SQLModel, table=True):
     customer_id: int = Field(foreign_key="customer.id")
     dimension_id: int = Field(foreign_key="dimension.id", index=True)
     hour: datetime = time_field(index=True)
-    sum: Decimal = decimal_field()
-    count: int = 0
-    min: Decimal | None = decimal_field(None, nullable=True)
-    max: Decimal | None = decimal_field(None, nullable=True)
-    last: Decimal | None = decimal_field(None, nullable=True)
-    last_at: datetime | None = time_field(default=None, nullable=True)
 
 
-class UsageIdRollup(SQLModel, table=True):
+class UsageIdRollup(HourAggregates, table=True):
     """HourlyRollup split by usage id, for customers with several (clusters, licences).
 
     A gauge (avg, peak, last) is combined per usage id first and then across the
@@ -45,15 +51,9 @@ class UsageIdRollup(SQLModel, table=True):
     usage_id: str = Field(max_length=255)
     dimension_id: int = Field(foreign_key="dimension.id")
     hour: datetime = time_field(index=True)
-    sum: Decimal = decimal_field()
-    count: int = 0
-    min: Decimal | None = decimal_field(None, nullable=True)
-    max: Decimal | None = decimal_field(None, nullable=True)
-    last: Decimal | None = decimal_field(None, nullable=True)
-    last_at: datetime | None = time_field(default=None, nullable=True)
 
 
-class UnmatchedUsage(SQLModel, table=True):
+class UnmatchedUsage(HourAggregates, table=True):
     """Usage under an id no customer has yet; moved into HourlyRollup once, when mapped."""
 
     __table_args__ = (UniqueConstraint("usage_id", "dimension_id", "hour"),)
@@ -62,11 +62,5 @@ class UnmatchedUsage(SQLModel, table=True):
     usage_id: str = Field(max_length=255)  # the unique key starts with it
     dimension_id: int = Field(foreign_key="dimension.id", index=True)
     hour: datetime = time_field()
-    sum: Decimal = decimal_field()
-    count: int = 0
-    min: Decimal | None = decimal_field(None, nullable=True)
-    max: Decimal | None = decimal_field(None, nullable=True)
-    last: Decimal | None = decimal_field(None, nullable=True)
-    last_at: datetime | None = time_field(default=None, nullable=True)
     resolved_customer_id: int | None = Field(default=None, foreign_key="customer.id")
     resolved_at: datetime | None = time_field(default=None, nullable=True)

@@ -20,12 +20,10 @@ from core.customers.lookup import contract_at
 from core.db import session_scope
 from core.ingest.unmatched import resolve_unmatched
 from core.models import Contract, ContractKind, Customer, CustomerAlias, MarketplaceModel, Plan
-from core.notifier import Message, Severity
+from core.notifier import Message, sync_message
 from core.periods import HOUR, hour_floor
 from core.salesforce.client import SalesforceAccount, connect
 from core.settings import Settings
-
-_SHOWN = 10
 
 
 @dataclass
@@ -55,17 +53,13 @@ class SyncReport:
             ("Usage ids added / removed", f"{self.aliases_added} / {self.aliases_removed}"),
             ("Unmatched usage picked up", str(self.resolved)),
         ]
-        lines = [f"new: {name}" for name in self.created[:_SHOWN]]
-        lines += [f"deactivated: {name}" for name in self.deactivated[:_SHOWN]]
-        lines += [f"reactivated: {name}" for name in self.reactivated[:_SHOWN]]
-        lines += [f"problem: {text}" for text in self.problems[:_SHOWN]]
-        return Message(
-            title="Salesforce sync",
-            summary=f"{self.seen} accounts, {len(self.problems)} problems",
-            severity=Severity.WARNING if self.problems else Severity.SUCCESS,
-            facts=facts,
-            lines=lines,
-        )
+        changes = {
+            "new": self.created,
+            "deactivated": self.deactivated,
+            "reactivated": self.reactivated,
+        }
+        summary = f"{self.seen} accounts"
+        return sync_message("Salesforce sync", summary, facts, changes, self.problems)
 
     def as_text(self) -> str:
         return self.message().as_text()
