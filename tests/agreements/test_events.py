@@ -21,7 +21,7 @@ from core.agreements.queue import EventQueue, poll_once
 from core.customers.lookup import contract_at, find_customer
 from core.marketplace.client import MeteringClient
 from core.models import MeteringRecord
-from tests.agreements.conftest import ACCOUNT, ARN, END, START, World, boto_client
+from tests.agreements.conftest import ACCOUNT, ARN, START, World, acme_agreement
 from tests.agreements.test_metering import add_usage, marketplace, send  # noqa: F401
 from tests.fakes.marketplace import MarketplaceStandIn
 from tests.scheduler.conftest import RecordingNotifier
@@ -87,7 +87,7 @@ class Consumer:
     def __init__(self, world: World, mp: MarketplaceStandIn, queue: EventQueue) -> None:
         self.world, self.queue, self.notifier = world, queue, RecordingNotifier()
         self.sender = MeteringClient(mp.boto_client(), rate=200.0, base_delay=0.005)
-        self.agreements = AgreementClient(boto_client(world.aws))
+        self.agreements = AgreementClient(world.aws.boto_client())
 
     def handle(self, event: LifecycleEvent) -> EventOutcome:
         return handle_event(
@@ -109,14 +109,7 @@ class Consumer:
 def consumer(world: World, marketplace: MarketplaceStandIn, queue: EventQueue) -> Consumer:  # noqa: F811
     from core.agreements import sync_agreements
 
-    world.aws.add_agreement(
-        "agmt-acme",
-        account=ACCOUNT,
-        license_arn=ARN,
-        start=START,
-        end=END,
-        entitlements={"storage_tb": 60},
-    )
+    acme_agreement(world.aws)
     sync_agreements(world.engine, world.client, now=world.clock.now)
     return Consumer(world, marketplace, queue)
 
@@ -218,7 +211,7 @@ async def test_serve_and_worker_consume_the_queue_when_it_is_set(
     services = Services(load_settings(env))
     vars(services)["engine"] = world.engine
     vars(services)["sqs"] = queue.sqs
-    vars(services)["agreements"] = boto_client(world.aws)
+    vars(services)["agreements"] = world.aws.boto_client()
     deliver(queue, "ev-other", "Purchase Agreement Approved - Proposer", START)
     async with events_consumer(services, RecordingNotifier()):
         for _ in range(100):

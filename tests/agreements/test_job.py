@@ -6,13 +6,13 @@ import asyncio
 
 from scheduler.jobs import Jobs
 from scheduler.runner import job_specs
-from tests.agreements.conftest import ACCOUNT, ARN, START, World, boto_client
+from tests.agreements.conftest import ACCOUNT, ARN, START, World
 from tests.scheduler.conftest import RecordingNotifier, services
 
 
 def test_the_job_runs_every_15_minutes_when_live_and_posts_changes(world: World) -> None:
     live = services(world.engine, METERBOT_MARKETPLACE="live")
-    live.agreements = boto_client(world.aws)
+    live.agreements = world.aws.boto_client()
     notifier = RecordingNotifier()
     jobs = Jobs(services=live, notifier=notifier, replica="r")
     assert [s.schedule for s in job_specs(jobs) if s.name == "agreements_sync"] == []  # off

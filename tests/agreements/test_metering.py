@@ -8,35 +8,25 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from core.agreements import sync_agreements
 from core.customers.lookup import find_customer
 from core.marketplace.client import MeteringClient
 from core.marketplace.submit import submit_due
-from core.models import Dimension, HourlyRollup
-from tests.agreements.conftest import ACCOUNT, ARN, END, START, World
+from core.models import Dimension
+from tests.agreements.conftest import ACCOUNT, ARN, World, acme_agreement
 from tests.fakes.marketplace import MarketplaceStandIn
+from tests.worlds.plans import one
+from tests.worlds.usage import rollup
 
 
 def add_usage(engine: Engine, customer: str, key: str, hour: datetime, value: str) -> None:
     """One usage record into the hour's rollup, as ingestion would write it."""
     with Session(engine) as session:
-        customer_id = find_customer(session, customer).id or 0
-        dimension = session.exec(select(Dimension).where(Dimension.key == key)).one()
-        quantity = Decimal(value)
-        row = HourlyRollup(
-            customer_id=customer_id,
-            dimension_id=dimension.id or 0,
-            hour=hour,
-            sum=quantity,
-            count=1,
-            min=quantity,
-            max=quantity,
-            last=quantity,
-            last_at=hour,
-        )
-        session.add(row)
+        customer_id = find_customer(session, customer).id
+        dimension = one(session, Dimension, key=key)
+        session.add(rollup(customer_id, dimension.id, hour, Decimal(value)))
         session.commit()
 
 
@@ -58,14 +48,7 @@ def send(world: World, mp: MarketplaceStandIn) -> None:
 def test_usage_beyond_aws_entitlement_is_metered_by_licence(
     world: World, marketplace: MarketplaceStandIn
 ) -> None:
-    world.aws.add_agreement(
-        "agmt-acme",
-        account=ACCOUNT,
-        license_arn=ARN,
-        start=START,
-        end=END,
-        entitlements={"storage_tb": 60},
-    )
+    acme_agreement(world.aws)
     sync_agreements(world.engine, world.client, now=world.clock.now)
     hour = datetime.fromisoformat("2026-11-10T13:00:00+00:00")  # the licence's first hour
     add_usage(world.engine, "Acme", "storage", hour, "45")

@@ -16,7 +16,7 @@ from bot.server import build_web_app
 from core.customers.lookup import contract_at, find_customer
 from core.models import AuditEvent, Customer, Entitlement, MarketplaceModel
 from core.settings import load_settings
-from tests.agreements.conftest import END, START, World, boto_client
+from tests.agreements.conftest import END, START, World
 from tests.fakes.marketplace import MarketplaceStandIn
 from tests.fakes.slack_api import SlackApiStandIn
 
@@ -57,7 +57,7 @@ async def site_for(world: World, redirect: str | None) -> AsyncIterator[Site]:
         services = Services(load_settings(env))
         vars(services)["engine"] = world.engine
         vars(services)["registration"] = mp.boto_client()
-        vars(services)["agreements"] = boto_client(world.aws)
+        vars(services)["agreements"] = world.aws.boto_client()
         http = TestClient(TestServer(build_web_app(services, scheduler=False), host="127.0.0.1"))
         await http.start_server()
         try:

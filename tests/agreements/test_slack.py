@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from core.agreements import AgreementClient, sync_agreements
 from core.models import Customer
-from tests.agreements.conftest import ACCOUNT, ARN, boto_client
+from tests.agreements.conftest import ACCOUNT, ARN
 from tests.fakes.agreements import AgreementStandIn
 from tests.fakes.slack_api import check_view
 from tests.slack.conftest import Bot, bot, marketplace, slack  # noqa: F401
@@ -38,7 +38,7 @@ def aws_bot(bot: Bot, agreements: AgreementStandIn) -> Bot:  # noqa: F811
         entitlements={"api_calls": 1200},
         rates={"api_calls": "0.002", "storage_tb": "25"},
     )
-    client = AgreementClient(boto_client(agreements))
+    client = AgreementClient(agreements.boto_client())
     sync_agreements(bot.services.engine, client, now=now)
     return bot
 

@@ -22,7 +22,15 @@ from core.models import (
     Invoice,
     MarketplaceModel,
 )
-from tests.agreements.conftest import ACCOUNT, ARN, END, PLANS, START, World, apply_plans
+from tests.agreements.conftest import (
+    ARN,
+    END,
+    PLANS,
+    START,
+    World,
+    acme_agreement,
+    apply_plans,
+)
 
 AMENDED = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
 
@@ -40,17 +48,8 @@ def _sync(world: World, **kwargs: object):  # type: ignore[no-untyped-def]
     return sync_agreements(world.engine, world.client, now=world.clock.now, **kwargs)
 
 
-def _acme_agreement(world: World, **kwargs: object) -> None:
-    world.aws.add_agreement(
-        "agmt-acme",
-        account=ACCOUNT,
-        license_arn=ARN,
-        start=START,
-        end=END,
-        entitlements={"storage_tb": 60},
-        rates={"storage_tb": "0.5", "seats": "12"},
-        **kwargs,  # type: ignore[arg-type]
-    )
+def _acme_agreement(world: World, **terms: object) -> None:
+    acme_agreement(world.aws, rates={"storage_tb": "0.5", "seats": "12"}, **terms)
 
 
 def test_an_agreement_becomes_the_contract_in_force_and_aws_wins(world: World) -> None:
@@ -182,11 +181,10 @@ def test_an_unknown_dimension_is_reported_and_picked_up_once_the_plans_file_has_
 
 def test_throttling_is_retried_and_a_refusal_says_what_to_allow(world: World) -> None:
     from core.agreements import AgreementClient
-    from tests.agreements.conftest import boto_client
 
     _acme_agreement(world)
     world.aws.fail_next("ThrottlingException", calls=2)
-    patient = AgreementClient(boto_client(world.aws, attempts=4))
+    patient = AgreementClient(world.aws.boto_client(max_attempts=4))
     assert sync_agreements(world.engine, patient, now=world.clock.now).read == 1
 
     world.aws.fail_next("AccessDeniedException")

@@ -20,7 +20,7 @@ from tests.fakes.marketplace import MarketplaceStandIn
 from tests.fakes.salesforce import FakeSalesforce, SalesforceServer
 from tests.fakes.slack_api import SlackApiStandIn
 from tests.ingest.conftest import make_catalog
-from tests.marketplace.conftest import ACCOUNT, ARN, CODE, build_world
+from tests.marketplace.conftest import build_world, subscribe_world
 from tests.salesforce.conftest import account
 
 GOOD = '{"timestamp": "2026-11-22T01:00:00Z", "customer": "acct-0001", "dimension": "users", "quantity": 3}\n'  # noqa: E501
@@ -127,9 +127,7 @@ async def test_submit_posts_what_was_sent(
     monkeypatch.setenv("METERBOT_MARKETPLACE", "live")
     with MarketplaceStandIn() as marketplace:
         marketplace.clock = lambda: datetime.now(UTC)
-        marketplace.add_product(CODE, ["storage_tb", "seats", "archive_tb_month"])
-        marketplace.subscribe(CODE, "cust-alpha")
-        marketplace.add_license(CODE, ARN, ACCOUNT)
+        subscribe_world(marketplace)
         for name, value in marketplace.env().items():
             monkeypatch.setenv(name, value)
         assert await _meterbot("submit") == 0

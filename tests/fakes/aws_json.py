@@ -1,20 +1,26 @@
-"""A small reusable server for AWS JSON-protocol stand-ins, checked against botocore's model.
+"""The AWS stand-ins' common parts: their HTTP server, and a checked AWS JSON base.
 
-A subclass names the botocore service and implements one method per operation
-(`op_SearchAgreements(self, request) -> dict`). The server answers on 127.0.0.1 (port 0,
-a daemon thread) and dispatches on `X-Amz-Target`. Every request is checked against the
-operation's input shape (unknown members, missing required members, wrong types, enums,
-numeric ranges), and every answer against the output shape, so a stand-in can neither
-accept what AWS would refuse nor answer what boto3 would not parse. Errors are raised as
-`AwsError(code, message)`; scripted faults (`fail_next`) come before the operation.
+`StandInServer` is what every stand-in (Marketplace Metering, Agreement Service,
+CloudTrail) serves from: a real HTTP server on 127.0.0.1 (port 0, a daemon thread) that
+hands each POST to `respond` and writes back its JSON, or the `AwsError` it raised, with
+`boto_client()` and `env()` aimed at it.
+
+`AwsJsonServer` adds dispatch checked against botocore's model: a subclass names the
+botocore service and implements one method per operation
+(`op_SearchAgreements(self, request) -> dict`), dispatched on `X-Amz-Target`. Every
+request is checked against the operation's input shape (unknown members, missing
+required members, wrong types, enums, numeric ranges), and every answer against the
+output shape, so a stand-in can neither accept what AWS would refuse nor answer what
+boto3 would not parse. Errors are raised as `AwsError(code, message)`; scripted faults
+(`fail_next`) come before the operation.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import deque
-from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -85,12 +91,82 @@ def _bounds(number: int, shape: Shape, where: str) -> None:
         raise ValueError(f"{where[:-1] or 'value'} out of range {low}..{high}")
 
 
-class AwsJsonServer:
-    """Base for a stand-in: subclasses set SERVICE and CONTENT_TYPE and write `op_<Name>`."""
+class StandInServer:
+    """A stand-in's HTTP side; subclasses set SERVICE (boto3's name) and write `respond`."""
 
     SERVICE = ""
     CONTENT_TYPE = "application/x-amz-json-1.0"
     ENDPOINT_VARIABLE = ""  # e.g. AWS_ENDPOINT_URL_MARKETPLACE_AGREEMENT
+    _server: ThreadingHTTPServer | None = None
+
+    def respond(self, target: str, body: bytes, headers: dict[str, str]) -> tuple[Any, bool]:
+        """The JSON answer to a request, and whether to cut the connection instead of
+        sending it (a call processed but its answer lost); raises AwsError to refuse."""
+        raise NotImplementedError
+
+    @property
+    def endpoint_url(self) -> str:
+        assert self._server is not None, "start the stand-in first"
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def env(self) -> dict[str, str]:
+        """Environment for a process that should talk to this stand-in."""
+        return {
+            self.ENDPOINT_VARIABLE: self.endpoint_url,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }
+
+    def boto_client(self, *, max_attempts: int = 1, read_timeout: float = 10) -> Any:
+        """A real boto3 client aimed here, with dummy credentials (botocore retries off)."""
+        import boto3
+        from botocore.config import Config
+
+        config = Config(
+            retries={"total_max_attempts": max_attempts, "mode": "standard"},
+            connect_timeout=2,
+            read_timeout=read_timeout,
+            max_pool_connections=16,
+        )
+        return boto3.client(
+            self.SERVICE,
+            endpoint_url=self.endpoint_url,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            config=config,
+        )
+
+    def start(self) -> Any:
+        server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+        self._server = server
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> Any:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    async def __aenter__(self) -> Any:
+        return self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class AwsJsonServer(StandInServer):
+    """Base for a checked stand-in: SERVICE names botocore's model, `op_<Name>` answers."""
 
     def __init__(self) -> None:
         self.model = botocore.session.get_session().get_service_model(self.SERVICE)
@@ -99,7 +175,6 @@ class AwsJsonServer:
         self.headers: list[dict[str, str]] = []
         self._faults: deque[AwsError] = deque()
         self._lock = threading.RLock()
-        self._server: ThreadingHTTPServer | None = None
 
     # -- faults -------------------------------------------------------------------------
     def fail_next(
@@ -112,6 +187,12 @@ class AwsJsonServer:
         return [request for name, request in self.calls if name == operation]
 
     # -- dispatch -----------------------------------------------------------------------
+    def respond(self, target: str, body: bytes, headers: dict[str, str]) -> tuple[Any, bool]:
+        try:
+            return self.handle(target, body, headers), False
+        except ShapeMismatch as exc:
+            raise AwsError("StandInBug", str(exc), 500) from None
+
     def handle(self, target: str, body: bytes, headers: dict[str, str]) -> dict[str, Any]:
         prefix, _, name = target.rpartition(".")  # CloudTrail's prefix has dots
         if prefix != self.prefix or name not in self.model.operation_names:
@@ -138,46 +219,8 @@ class AwsJsonServer:
         except ValueError as exc:
             raise ShapeMismatch(f"{operation.name} answer: {exc}") from None
 
-    # -- lifecycle ----------------------------------------------------------------------
-    @property
-    def endpoint_url(self) -> str:
-        assert self._server is not None, "start the stand-in first"
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
 
-    def env(self) -> dict[str, str]:
-        """Environment for a process that should talk to this stand-in."""
-        return {
-            self.ENDPOINT_VARIABLE: self.endpoint_url,
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_DEFAULT_REGION": "us-east-1",
-        }
-
-    def start(self) -> Any:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self.handle, self.CONTENT_TYPE))
-        server.daemon_threads = True
-        threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-        self._server = server
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> Any:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-
-Handle = Callable[[str, bytes, dict[str, str]], dict[str, Any]]
-
-
-def _handler_for(handle: Handle, content_type: str) -> type[BaseHTTPRequestHandler]:
+def _handler_for(stand_in: StandInServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
@@ -185,16 +228,23 @@ def _handler_for(handle: Handle, content_type: str) -> type[BaseHTTPRequestHandl
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             headers = {k.lower(): v for k, v in self.headers.items()}
             try:
-                status, answer = 200, handle(headers.get("x-amz-target", ""), body, headers)
+                status = 200
+                answer, drop = stand_in.respond(headers.get("x-amz-target", ""), body, headers)
             except AwsError as exc:
-                status, answer = exc.status, {"__type": exc.code, "message": exc.message}
-            except ShapeMismatch as exc:
-                status, answer = 500, {"__type": "StandInBug", "message": str(exc)}
+                status, answer, drop = (
+                    exc.status,
+                    {"__type": exc.code, "message": exc.message},
+                    False,
+                )
+            if drop:
+                self.close_connection = True
+                self.connection.shutdown(2)
+                return
             payload = json.dumps(answer).encode()
             self.send_response(status)
-            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Type", stand_in.CONTENT_TYPE)
             self.send_header("Content-Length", str(len(payload)))
-            self.send_header("x-amzn-RequestId", "stand-in")
+            self.send_header("x-amzn-RequestId", f"req-{time.monotonic_ns()}")
             self.end_headers()
             self.wfile.write(payload)
 

@@ -1,7 +1,7 @@
 """A local stand-in for the AWS Marketplace Metering Service that enforces AWS's rules.
 
-A real HTTP server on 127.0.0.1 (port 0, a daemon thread) speaking AWS JSON 1.1 for
-`AWSMPMeteringService.BatchMeterUsage`, so a real boto3 client pointed at it with
+A real HTTP server on 127.0.0.1 (tests/fakes/aws_json.StandInServer) speaking AWS JSON
+1.1 for `AWSMPMeteringService.BatchMeterUsage`, so a real boto3 client pointed at it with
 `endpoint_url` (or AWS_ENDPOINT_URL_MARKETPLACE_METERING) exercises the whole path.
 It enforces MARKETPLACE.md: at most 25 records, one model per call (ProductCode xor
 LicenseArn) and one product per call, exactly one well-formed quantity per record,
@@ -35,8 +35,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from tests.fakes.aws_json import AwsError, StandInServer
 
 QUANTITY = re.compile(r"^(0|[1-9][0-9]{0,9})(\.[0-9]{1,6})?$")
 ACCOUNT_ID = re.compile(r"^[0-9]{1,255}$")
@@ -62,20 +63,18 @@ class Billed:
     record_id: str
 
 
-class AwsError(Exception):
-    def __init__(self, code: str, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.code, self.message, self.status = code, message, status
-
-
 @dataclass
 class _Product:
     dimensions: set[str]
     customers: set[str] = field(default_factory=set)
 
 
-class MarketplaceStandIn:
+class MarketplaceStandIn(StandInServer):
     """The service at `endpoint_url`. Everything it accepted is in `accepted`."""
+
+    SERVICE = "meteringmarketplace"
+    CONTENT_TYPE = "application/x-amz-json-1.1"
+    ENDPOINT_VARIABLE = "AWS_ENDPOINT_URL_MARKETPLACE_METERING"
 
     def __init__(self, *, latency: float = 0.0, throttle_above: int | None = None) -> None:
         self.latency = latency
@@ -98,7 +97,6 @@ class MarketplaceStandIn:
         self._unprocessed: dict[tuple[str, str], int] = {}  # (customer, dimension) -> times
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
 
     # -- catalogue -------------------------------------------------------------------
     def add_product(self, code: str, dimensions: list[str]) -> None:
@@ -166,70 +164,8 @@ class MarketplaceStandIn:
             Decimal(0),
         )
 
-    # -- lifecycle --------------------------------------------------------------------
-    @property
-    def endpoint_url(self) -> str:
-        assert self._server is not None, "start the stand-in first"
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def env(self) -> dict[str, str]:
-        """Environment for a process that should talk to this stand-in."""
-        return {
-            "AWS_ENDPOINT_URL_MARKETPLACE_METERING": self.endpoint_url,
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_DEFAULT_REGION": "us-east-1",
-        }
-
-    def boto_client(self, *, max_attempts: int = 1, read_timeout: float = 10) -> Any:
-        """A real boto3 meteringmarketplace client aimed here (botocore retries off)."""
-        import boto3
-        from botocore.config import Config
-
-        config = Config(
-            retries={"total_max_attempts": max_attempts, "mode": "standard"},
-            connect_timeout=2,
-            read_timeout=read_timeout,
-            max_pool_connections=16,
-        )
-        return boto3.client(
-            "meteringmarketplace",
-            endpoint_url=self.endpoint_url,
-            region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-            config=config,
-        )
-
-    def start(self) -> MarketplaceStandIn:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        server.daemon_threads = True
-        threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-        self._server = server
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> MarketplaceStandIn:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    async def __aenter__(self) -> MarketplaceStandIn:
-        return self.start()
-
-    async def __aexit__(self, *exc: object) -> None:
-        self.stop()
-
     # -- the service -------------------------------------------------------------------
-    def handle(self, target: str, body: bytes) -> tuple[int, dict[str, Any], bool]:
-        """(HTTP status, JSON answer, drop the connection?)."""
+    def respond(self, target: str, body: bytes, headers: dict[str, str]) -> tuple[Any, bool]:
         with self._lock:
             self.calls += 1
             fault = self._script.popleft() if self._script else self._counted_fault()
@@ -241,7 +177,7 @@ class MarketplaceStandIn:
         if self.latency:
             time.sleep(self.latency)
         if target == RESOLVE:
-            return 200, self._resolve_customer(json.loads(body)), False
+            return self._resolve_customer(json.loads(body)), False
         if target != TARGET:
             raise AwsError("UnknownOperationException", f"unknown target {target}")
         if len(body) >= MAX_BODY:
@@ -254,7 +190,7 @@ class MarketplaceStandIn:
                 self.trail(request, answer)
             drop = fault == "drop" or (fault is None and self._drops > 0)
             self._drops -= 1 if drop and fault is None else 0
-        return 200, answer, drop
+        return answer, drop
 
     def _resolve_customer(self, request: dict[str, Any]) -> dict[str, Any]:
         token = request.get("RegistrationToken")
@@ -386,35 +322,3 @@ class MarketplaceStandIn:
 
 def _customer(record: dict[str, Any]) -> str:
     return str(record.get("CustomerIdentifier") or record.get("CustomerAWSAccountId"))
-
-
-def _handler_for(service: MarketplaceStandIn) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            try:
-                status, answer, drop = service.handle(self.headers.get("X-Amz-Target", ""), body)
-            except AwsError as exc:
-                status, answer, drop = (
-                    exc.status,
-                    {"__type": exc.code, "message": exc.message},
-                    False,
-                )
-            if drop:
-                self.close_connection = True
-                self.connection.shutdown(2)
-                return
-            payload = json.dumps(answer).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/x-amz-json-1.1")
-            self.send_header("Content-Length", str(len(payload)))
-            self.send_header("x-amzn-RequestId", f"req-{time.monotonic_ns()}")
-            self.end_headers()
-            self.wfile.write(payload)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass  # keep test output clean
-
-    return Handler

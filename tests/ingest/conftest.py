@@ -1,4 +1,5 @@
-"""Ingestion fixtures: a catalog with customers, usage folders, and reference totals."""
+"""Ingestion fixtures: a catalog with customers (tests/worlds/ingest.yml), usage folders,
+and reference totals."""
 
 from __future__ import annotations
 
@@ -16,8 +17,10 @@ from sqlmodel import Session, select
 from core.ingest.pipeline import ingest_pass
 from core.ingest.report import IngestReport
 from core.ingest.sources.open import open_source
-from core.models import Customer, CustomerAlias, Dimension, HourlyRollup, Product
+from core.models import Customer, CustomerAlias, Dimension, HourlyRollup
+from tests.worlds.plans import apply_world
 
+# The dimensions of tests/worlds/ingest.yml.
 DIMENSIONS = ["storage_tb", "api_calls", "cpu_hours", "users", "egress_gb"]
 USAGE_IDS = [f"acct-{i:04d}" for i in range(12)]
 START = datetime(2026, 11, 22, tzinfo=UTC)
@@ -31,24 +34,18 @@ class Catalog:
 
 
 def make_catalog(engine: Engine, usage_ids: list[str]) -> Catalog:
+    """tests/worlds/ingest.yml applied: a customer `Customer <usage id>` per usage id."""
+    entries = [{"name": f"Customer {u}", "usage_ids": [u]} for u in usage_ids]
+    apply_world(engine, "ingest.yml", now=NOW, customers=entries)
     with Session(engine) as session:
-        product = Product(key="lake", name="Data Lake")
-        session.add(product)
-        session.flush()
-        dims = {}
-        for key in DIMENSIONS:
-            dim = Dimension(product_id=product.id, key=key, marketplace_key=key, name=key)
-            session.add(dim)
-            session.flush()
-            dims[key] = dim.id
-        customers = {}
-        for usage_id in usage_ids:
-            customers[usage_id] = add_customer(session, usage_id)
-        session.commit()
-    return Catalog(dims, customers)
+        dimensions = {d.key: d.id or 0 for d in session.exec(select(Dimension))}
+        aliases = session.exec(select(CustomerAlias)).all()
+        return Catalog(dimensions, {a.usage_id: a.customer_id for a in aliases})
 
 
 def add_customer(session: Session, usage_id: str) -> int:
+    """A customer mapped by hand, not through a plans file: applying one would move the
+    usage waiting under the id itself, which the tests leave to the pass they test."""
     customer = Customer(name=f"Customer {usage_id}")
     session.add(customer)
     session.flush()

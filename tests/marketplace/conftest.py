@@ -1,32 +1,26 @@
 """A small Marketplace world: one product with hourly, whole-unit and monthly dimensions,
-customers under both identity models, usage written straight into the rollups, and the
-local Marketplace stand-in on a controllable clock."""
+customers under both identity models (tests/worlds/marketplace.yml), usage written
+straight into the rollups, and the local Marketplace stand-in on a controllable clock."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from core.marketplace.client import MeteringClient
-from core.models import (
-    Contract,
-    ContractKind,
-    Customer,
-    Dimension,
-    Entitlement,
-    HourlyRollup,
-    MarketplaceModel,
-    Plan,
-    Product,
-)
+from core.models import Customer, Dimension, HourlyRollup, Product
+from tests.fakes.clock import Clock
 from tests.fakes.marketplace import MarketplaceStandIn
+from tests.worlds.plans import apply_world, one
 
+# As tests/worlds/marketplace.yml says them.
 CODE = "prod-acme"
 ARN = "arn:aws:license-manager::123456789012:license:l-0123456789abcdef"
 ACCOUNT = "210987654321"
@@ -65,87 +59,36 @@ class World:
             session.commit()
 
     def entitle(self, customer: Customer, dimension: Dimension, quantity: str) -> None:
-        with Session(self.engine) as session:
-            plan = Plan(key=f"plan-{customer.id}", product_id=self.product.id or 0, name="p")
-            session.add(plan)
-            session.flush()
-            contract = Contract(
-                customer_id=customer.id or 0,
-                plan_id=plan.id or 0,
-                kind=ContractKind.CONTRACT,
-                starts_at=datetime(2026, 1, 1, tzinfo=UTC),
-            )
-            session.add(contract)
-            session.flush()
-            session.add(
-                Entitlement(
-                    contract_id=contract.id or 0,
-                    dimension_id=dimension.id or 0,
-                    quantity=Decimal(quantity),
-                )
-            )
-            session.commit()
+        """The world file applied again, the customer now on a contract since 2026-01-01
+        that prepays `quantity` of the dimension a month."""
+        prepaid = {"key": "prepaid", "product": "acme", "name": "Prepaid"}
+        terms = {"plan": "prepaid", "starts": date(2026, 1, 1)}
+        contract = terms | {"entitlements": {dimension.key: quantity}}
+        values = _PLAIN | {"plans": [prepaid], f"{customer.name.lower()}_contracts": [contract]}
+        apply_world(self.engine, "marketplace.yml", now=START, **values)
+
+
+# The world file's placeholders while no test prepays usage: no plan, no contract.
+_PLAIN: dict[str, Any] = {"plans": [], "alpha_contracts": [], "beta_contracts": []}
 
 
 def build_world(engine: Engine) -> World:
+    apply_world(engine, "marketplace.yml", now=START, **_PLAIN)
     with Session(engine, expire_on_commit=False) as session:
-        product = Product(key="acme", name="Acme", marketplace_product_code=CODE)
-        session.add(product)
-        session.flush()
-        pid = product.id or 0
-        storage = Dimension(
-            product_id=pid,
-            key="storage",
-            marketplace_key="storage_tb",
-            name="Storage",
-            unit="TB",
-            unit_scale=Decimal("0.001"),
+        return World(
+            engine,
+            one(session, Product, key="acme"),
+            one(session, Dimension, key="storage"),
+            one(session, Dimension, key="seats"),
+            one(session, Dimension, key="archive"),
+            one(session, Customer, name="Alpha"),
+            one(session, Customer, name="Beta"),
         )
-        seats = Dimension(
-            product_id=pid,
-            key="seats",
-            marketplace_key="seats",
-            name="Seats",
-            aggregation="peak",
-            whole_units=True,
-        )
-        archive = Dimension(
-            product_id=pid,
-            key="archive",
-            marketplace_key="archive_tb_month",
-            name="Archive",
-            aggregation="avg",
-            rating_period="month",
-        )
-        alpha = Customer(
-            name="Alpha",
-            product_id=pid,
-            marketplace_model=MarketplaceModel.CUSTOMER_IDENTIFIER,
-            customer_identifier="cust-alpha",
-        )
-        beta = Customer(
-            name="Beta",
-            product_id=pid,
-            marketplace_model=MarketplaceModel.LICENSE,
-            aws_account_id=ACCOUNT,
-            license_arn=ARN,
-        )
-        session.add_all([storage, seats, archive, alpha, beta])
-        session.commit()
-        return World(engine, product, storage, seats, archive, alpha, beta)
 
 
 @pytest.fixture
 def world(engine: Engine) -> World:
     return build_world(engine)
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture
@@ -157,10 +100,15 @@ def clock() -> Clock:
 def marketplace(clock: Clock) -> Iterator[MarketplaceStandIn]:
     with MarketplaceStandIn() as mp:
         mp.clock = clock
-        mp.add_product(CODE, ["storage_tb", "seats", "archive_tb_month"])
-        mp.subscribe(CODE, "cust-alpha")
-        mp.add_license(CODE, ARN, ACCOUNT)
+        subscribe_world(mp)
         yield mp
+
+
+def subscribe_world(mp: MarketplaceStandIn) -> None:
+    """The world's product and both its customers, as Marketplace knows them."""
+    mp.add_product(CODE, ["storage_tb", "seats", "archive_tb_month"])
+    mp.subscribe(CODE, "cust-alpha")
+    mp.add_license(CODE, ARN, ACCOUNT)
 
 
 def fast_client(mp: MarketplaceStandIn, **kwargs: object) -> MeteringClient:

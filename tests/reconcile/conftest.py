@@ -7,22 +7,21 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 
-import boto3
 import pytest
-from botocore.config import Config
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from core.marketplace.submit import submit_due
-from core.models import Agreement, Contract, ContractRate, Customer, Dimension, MeteringRecord, Plan
+from core.models import MeteringRecord
 from core.reconcile import CloudTrailReader
 from tests.fakes.agreements import AgreementStandIn
+from tests.fakes.clock import Clock
 from tests.fakes.cloudtrail import CloudTrailStandIn
 from tests.fakes.marketplace import MarketplaceStandIn
-from tests.marketplace.conftest import ACCOUNT, ARN, CODE, START, Clock, World, build_world
+from tests.marketplace.conftest import ACCOUNT, ARN, START, World, build_world, subscribe_world
 from tests.marketplace.conftest import fast_client as fast_client
+from tests.worlds.agreements import agree
 
 H1 = START + timedelta(hours=1)  # 2026-11-22 01:00
 H2 = START + timedelta(hours=2)
@@ -59,60 +58,7 @@ class Books:
         return row.metering_record_id
 
     def reader(self) -> CloudTrailReader:
-        return CloudTrailReader(cloudtrail_client(self.trail))
-
-    def agree(self, customer: Customer, agreement_id: str, rates: dict[str, str]) -> None:
-        """The customer bought on AWS: an agreement whose contract carries AWS's prices
-        (what the agreements sync makes of one, core.agreements)."""
-        with Session(self.world.engine) as session:
-            plan = Plan(
-                key=f"aws-{agreement_id}", product_id=self.world.product.id or 0, name="AWS"
-            )
-            session.add(plan)
-            session.flush()
-            contract = Contract(
-                customer_id=customer.id or 0,
-                plan_id=plan.id or 0,
-                starts_at=NOVEMBER_START,
-                agreement_id=agreement_id,
-            )
-            agreement = Agreement(
-                agreement_id=agreement_id,
-                customer_id=customer.id or 0,
-                account_id=customer.aws_account_id or "",
-                license_arn=customer.license_arn,
-                status="ACTIVE",
-                kind="subscription",
-                starts_at=NOVEMBER_START,
-                terms_hash="-",
-                last_update_time=NOVEMBER_START,
-            )
-            session.add_all([contract, agreement])
-            session.flush()
-            for key, price in rates.items():
-                dimension = session.exec(
-                    select(Dimension).where(Dimension.marketplace_key == key)
-                ).one()
-                session.add(
-                    ContractRate(
-                        contract_id=contract.id or 0,
-                        dimension_id=dimension.id or 0,
-                        price=Decimal(price),
-                    )
-                )
-            session.commit()
-
-
-def cloudtrail_client(trail: CloudTrailStandIn) -> object:
-    config = Config(retries={"total_max_attempts": 1, "mode": "standard"}, read_timeout=5)
-    return boto3.client(
-        "cloudtrail",
-        endpoint_url=trail.endpoint_url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        config=config,
-    )
+        return CloudTrailReader(self.trail.boto_client())
 
 
 @pytest.fixture
@@ -120,23 +66,9 @@ def books(engine: Engine) -> Iterator[Books]:
     clock = Clock(START)
     with MarketplaceStandIn() as marketplace, CloudTrailStandIn(page_size=3) as trail:
         marketplace.clock = trail.clock = clock
-        marketplace.add_product(CODE, ["storage_tb", "seats", "archive_tb_month"])
-        marketplace.subscribe(CODE, "cust-alpha")
-        marketplace.add_license(CODE, ARN, ACCOUNT)
+        subscribe_world(marketplace)
         marketplace.trail = trail.record_batch_meter_usage
         yield Books(build_world(engine), marketplace, trail, clock)
-
-
-def agreement_client(aws: AgreementStandIn) -> object:
-    config = Config(retries={"total_max_attempts": 1, "mode": "standard"}, read_timeout=5)
-    return boto3.client(
-        "marketplace-agreement",
-        endpoint_url=aws.endpoint_url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        config=config,
-    )
 
 
 @pytest.fixture
@@ -148,7 +80,7 @@ def agreements() -> Iterator[AgreementStandIn]:
 @pytest.fixture
 def priced(books: Books, agreements) -> Books:
     """Beta bought on AWS (agmt-beta) and traded: the ledger says November costs 70."""
-    books.agree(books.world.beta, "agmt-beta", RATES)
+    agree(books.world.engine, books.world.beta, "agmt-beta", RATES, starts=NOVEMBER_START)
     agreements.add_agreement(
         "agmt-beta", account=ACCOUNT, license_arn=ARN, start=NOVEMBER_START, rates=RATES
     )

@@ -12,7 +12,7 @@ from bot.notifier import SlackNotifier
 from core.reconcile.weekly import WeeklyMoney, week_of
 from scheduler.jobs import Jobs
 from tests.fakes.slack_api import SlackApiStandIn
-from tests.reconcile.conftest import H1, H2, Books, agreement_client, cloudtrail_client
+from tests.reconcile.conftest import H1, H2, Books
 from tests.scheduler.conftest import services
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -21,8 +21,8 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 async def test_the_monthly_post_uploads_the_weekly_chart(priced: Books, agreements) -> None:
     agreements.add_invoice("agmt-beta", "inv-1", month=(2026, 11), amount="95.00")
     live = services(priced.world.engine, METERBOT_MARKETPLACE="live")
-    live.cloudtrail = cloudtrail_client(priced.trail)
-    live.agreements = agreement_client(agreements)
+    live.cloudtrail = priced.trail.boto_client()
+    live.agreements = agreements.boto_client()
     async with SlackApiStandIn() as slack:
         notifier = SlackNotifier(AsyncWebClient(token="xoxb-t", base_url=slack.api_url),
                                  channel="CMETER001")  # fmt: skip

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from scheduler.jobs import Jobs
 from scheduler.runner import job_specs
-from tests.reconcile.conftest import H1, Books, agreement_client, cloudtrail_client, trade
+from tests.reconcile.conftest import H1, Books, trade
 from tests.reconcile.test_records import foreign_send
 from tests.scheduler.conftest import RecordingNotifier, services
 
@@ -28,8 +28,8 @@ def test_the_jobs_run_only_against_a_live_account(books: Books, agreements) -> N
 
 def test_weekly_posts_only_when_open_and_monthly_always(books: Books, agreements) -> None:
     live = services(books.world.engine, METERBOT_MARKETPLACE="live")
-    live.cloudtrail = cloudtrail_client(books.trail)
-    live.agreements = agreement_client(agreements)
+    live.cloudtrail = books.trail.boto_client()
+    live.agreements = agreements.boto_client()
     notifier = RecordingNotifier()
     jobs = Jobs(services=live, notifier=notifier, replica="r")
     trade(books)

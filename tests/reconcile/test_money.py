@@ -11,7 +11,7 @@ import pytest
 from core.errors import ExternalServiceError
 from core.periods import parse_month
 from core.reconcile import FindingKind, InvoiceReader, reconcile_month
-from tests.reconcile.conftest import AFTER_INVOICES, H1, H2, Books, agreement_client
+from tests.reconcile.conftest import AFTER_INVOICES, H1, H2, Books
 from tests.reconcile.test_records import foreign_send
 
 NOVEMBER = parse_month("2026-11")
@@ -21,7 +21,7 @@ def reconcile(books: Books, agreements, now: datetime = AFTER_INVOICES):
     return reconcile_month(
         books.world.engine,
         trail=books.reader(),
-        invoices=InvoiceReader(agreement_client(agreements)),
+        invoices=InvoiceReader(agreements.boto_client()),
         period=NOVEMBER,
         now=now,
     )

@@ -13,7 +13,7 @@ from core.models import AuditEvent, FindingState, ReconcileFinding, RefundReques
 from core.reconcile import InvoiceReader, reconcile_and_keep
 from core.reconcile.adjustments import BillingAdjustments
 from core.reconcile.refunds import client_token, refresh_refund, refund_draft, request_refund
-from tests.reconcile.conftest import AFTER_INVOICES, Books, agreement_client
+from tests.reconcile.conftest import AFTER_INVOICES, Books
 from tests.reconcile.test_money import NOVEMBER
 
 ADMIN = "UADMIN001"
@@ -28,7 +28,7 @@ def over_charged(priced: Books, agreements) -> int:
     )
     reconcile_and_keep(
         priced.world.engine, trail=priced.reader(),
-        invoices=InvoiceReader(agreement_client(agreements)), period=NOVEMBER,
+        invoices=InvoiceReader(agreements.boto_client()), period=NOVEMBER,
         now=AFTER_INVOICES, actor="test",
     )  # fmt: skip
     with Session(priced.world.engine) as session:
@@ -37,7 +37,7 @@ def over_charged(priced: Books, agreements) -> int:
 
 def ask(books: Books, agreements, finding_id: int, amount: str = "25.00", actor: str = ADMIN):
     return request_refund(
-        books.world.engine, BillingAdjustments(agreement_client(agreements)),
+        books.world.engine, BillingAdjustments(agreements.boto_client()),
         finding_id=finding_id, amount=Decimal(amount), description="double-billed hour",
         actor=actor, admins=ADMINS, now=AFTER_INVOICES,
     )  # fmt: skip
@@ -116,7 +116,7 @@ def test_the_status_is_followed_up(priced, agreements, over_charged):
     refund = ask(priced, agreements, over_charged)
     agreements.settle(refund.request_id, "COMPLETED")
     followed = refresh_refund(
-        priced.world.engine, BillingAdjustments(agreement_client(agreements)),
+        priced.world.engine, BillingAdjustments(agreements.boto_client()),
         refund_id=refund.id, now=AFTER_INVOICES,
     )  # fmt: skip
     assert followed.status == "COMPLETED"

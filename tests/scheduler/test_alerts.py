@@ -11,7 +11,7 @@ from sqlmodel import Session
 from core.access import Admins
 from core.alerts.rules import add_rule, check_rules, describe_rule, list_rules, remove_rule
 from core.errors import InvalidInput, NotAllowed, NotFound
-from tests.scheduler.data import build_world, entitle, usage
+from tests.scheduler.data import build_world, usage
 
 ADMINS = Admins(frozenset({"U1"}))  # who may send, retry and change rules here
 
@@ -43,9 +43,7 @@ def test_a_threshold_alert_is_posted_once_per_crossing(engine: Engine) -> None:
 
 def test_percentage_of_entitlement_for_one_customer(engine: Engine) -> None:
     with Session(engine, expire_on_commit=False) as s:
-        w = build_world(s, since=START)
-        entitle(s, w, w.acme, w.storage, "100")
-        entitle(s, w, w.globex, w.storage, "100")
+        w = build_world(s, since=START, entitlements={"storage_tb": "100"})  # both customers
         for hour in range(int((NOW - START) / H)):
             usage(s, w.acme, w.storage, START + hour * H, "85")
             usage(s, w.globex, w.storage, START + hour * H, "85")

@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 import pytest
 
 from tests.fakes.cloudtrail import CloudTrailStandIn
-from tests.reconcile.conftest import cloudtrail_client
 from tests.slack.conftest import Bot
 from tests.slack.helpers import reply_containing
 from tests.slack.signed import CHANNEL, USER
@@ -18,7 +17,7 @@ from tests.slack.signed import CHANNEL, USER
 @pytest.fixture
 async def trail(bot: Bot) -> AsyncIterator[CloudTrailStandIn]:
     with CloudTrailStandIn() as stand_in:
-        vars(bot.services)["cloudtrail"] = cloudtrail_client(stand_in)
+        vars(bot.services)["cloudtrail"] = stand_in.boto_client()
         yield stand_in
 
 

@@ -22,7 +22,6 @@ from core.reconcile.refunds import RefundDraft
 from core.reconcile.report import ReconcileReport
 from core.reconcile.runs import keep_run
 from tests.fakes.agreements import AgreementStandIn
-from tests.reconcile.conftest import agreement_client
 from tests.slack.conftest import Bot
 from tests.slack.helpers import reply_containing, view_update_for
 from tests.slack.signed import ADMIN, CHANNEL, USER
@@ -37,7 +36,7 @@ async def agreements(bot: Bot) -> AsyncIterator[AgreementStandIn]:
         aws.add_agreement("agmt-beta", account="111122223333", license_arn="arn:l", start=NOVEMBER)
         aws.add_invoice("agmt-beta", "inv-1", month=(2026, 11), amount="95.00",
                         max_adjustment="80.00")  # fmt: skip
-        vars(bot.services)["agreements"] = agreement_client(aws)
+        vars(bot.services)["agreements"] = aws.boto_client()
         yield aws
 
 

@@ -1,32 +1,25 @@
 """The data the Slack tests run against: one product, a plan, three customers.
 
-Acme and Globex are subscribed in the Marketplace stand-in; Initech's CustomerIdentifier
-is unknown there, so its records come back "not subscribed" (a failure with a Retry).
+The catalog is tests/worlds/slack.yml, applied as `meterbot plans apply` would; each
+customer also has 1500 API calls in the last hour. Acme and Globex are subscribed in the
+Marketplace stand-in; Initech's CustomerIdentifier is unknown there, so its records come
+back "not subscribed" (a failure with a Retry).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
-from core.models import (
-    Contract,
-    ContractKind,
-    Customer,
-    CustomerAlias,
-    Dimension,
-    Entitlement,
-    HourlyRollup,
-    Plan,
-    PlanPrice,
-    PlanVersion,
-    Product,
-)
+from core.models import Contract, Customer, Dimension, Product
 from core.periods import hour_floor, month_floor, previous_month
+from tests.worlds.plans import apply_world, one
+from tests.worlds.usage import rollup
 
 PRODUCT_CODE = "prod-dataplat"
 SUBSCRIBED = ["cust-acme", "cust-globex"]
@@ -42,94 +35,37 @@ class World:
 
 
 def seed(engine: Engine, *, now: datetime, extra_customers: int = 0) -> World:
-    with Session(engine, expire_on_commit=False) as session:
-        product = Product(key="dataplat", name="DataPlat", marketplace_product_code=PRODUCT_CODE)
-        session.add(product)
-        session.flush()
-        assert product.id is not None
-        storage = Dimension(
-            product_id=product.id,
-            key="storage_tb",
-            marketplace_key="storage_tb",
-            name="Storage",
-            unit="TB",
-            aggregation="sum",
-            max_quantity=Decimal(1000),
-        )
-        calls = Dimension(
-            product_id=product.id,
-            key="api_calls",
-            marketplace_key="api_calls",
-            name="API calls",
-            unit="call",
-            whole_units=True,
-            max_quantity=Decimal(10_000_000),
-        )
-        plan = Plan(key="pro", product_id=product.id, name="Pro")
-        session.add_all([storage, calls, plan])
-        session.flush()
-        assert storage.id and calls.id and plan.id
-        version = PlanVersion(
-            plan_id=plan.id,
-            effective_from=previous_month(month_floor(now)),
-            recurring_fee=Decimal(500),
-            content_hash="v1",
-        )
-        session.add(version)
-        session.flush()
-        assert version.id is not None
-        session.add(
-            PlanPrice(plan_version_id=version.id, dimension_id=storage.id, unit_price=Decimal("20"))
-        )
-        session.add(
-            PlanPrice(
-                plan_version_id=version.id, dimension_id=calls.id, unit_price=Decimal("0.001")
-            )
-        )
-        names = {"Acme Corp": "cust-acme", "Globex": "cust-globex", "Initech": "cust-initech"}
-        names |= {f"Customer {n:03d}": f"cust-{n:03d}" for n in range(extra_customers)}
-        customers, contracts = {}, {}
-        start = previous_month(month_floor(now))
-        for index, (name, identifier) in enumerate(names.items()):
-            customer = Customer(
-                name=name,
-                salesforce_account_id=f"001{index:015d}",
-                product_id=product.id,
-                marketplace_model="customer_identifier",
-                customer_identifier=identifier,
-            )
-            session.add(customer)
-            session.flush()
-            assert customer.id is not None
-            session.add(CustomerAlias(customer_id=customer.id, usage_id=f"usage-{index}"))
-            contract = Contract(
-                customer_id=customer.id,
-                plan_id=plan.id,
-                kind=ContractKind.CONTRACT,
-                starts_at=start,
-            )
-            session.add(contract)
-            session.flush()
-            assert contract.id is not None
-            session.add(
-                Entitlement(contract_id=contract.id, dimension_id=calls.id, quantity=Decimal(1000))
-            )
-            session.add(_usage(customer.id, calls.id, now, Decimal(1500)))
-            customers[name], contracts[name] = customer.id, contract.id
+    """The world as of `now`; `extra_customers` more like them (bench/slack_ack.py)."""
+    names = {"Acme Corp": "cust-acme", "Globex": "cust-globex", "Initech": "cust-initech"}
+    names |= {f"Customer {n:03d}": f"cust-{n:03d}" for n in range(extra_customers)}
+    start = previous_month(month_floor(now)).date()
+    entries = [_customer(i, name, cid, start) for i, (name, cid) in enumerate(names.items())]
+    apply_world(engine, "slack.yml", now=now, customers=entries)
+    with Session(engine) as session:
+        product = one(session, Product, key="dataplat")
+        storage = one(session, Dimension, product_id=product.id, key="storage_tb")
+        calls = one(session, Dimension, product_id=product.id, key="api_calls")
+        query = select(Customer.name, Customer.id, Contract.id).join(Contract)
+        rows = session.exec(query.order_by(col(Customer.id))).all()
+        customers = {name: customer_id or 0 for name, customer_id, _ in rows}
+        contracts = {name: contract_id or 0 for name, _, contract_id in rows}
+        for customer_id in customers.values():
+            session.add(rollup(customer_id, calls.id, _last_hour(now), Decimal(1500)))
         session.commit()
-        return World(product.id, storage.id, calls.id, customers, contracts)
+        return World(product.id or 0, storage.id or 0, calls.id or 0, customers, contracts)
 
 
-def _usage(customer_id: int, dimension_id: int, now: datetime, quantity: Decimal) -> HourlyRollup:
-    hour = max(hour_floor(now) - timedelta(hours=1), month_floor(now))
-    return HourlyRollup(
-        customer_id=customer_id,
-        dimension_id=dimension_id,
-        hour=hour,
-        sum=quantity,
-        count=1,
-        min=quantity,
-        max=quantity,
-        last=quantity,
-        last_at=hour,
-    )
+def _customer(index: int, name: str, identifier: str, start: date) -> dict[str, Any]:
+    """The plans file entry of the index-th customer (Acme Corp: 001000000000000000, usage-0)."""
+    contract = {"plan": "pro", "kind": "contract", "starts": start}
+    return {
+        "name": name,
+        "salesforce_account_id": f"001{index:015d}",
+        "usage_ids": [f"usage-{index}"],
+        "marketplace": {"customer_identifier": identifier},
+        "contracts": [contract | {"entitlements": {"api_calls": "1000"}}],
+    }
+
+
+def _last_hour(now: datetime) -> datetime:
+    return max(hour_floor(now) - timedelta(hours=1), month_floor(now))
