@@ -20,6 +20,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
 
+from core.ingest.claim_sql import claim_rows, mark_rows_done
 from core.ingest.failures import next_step
 from core.ingest.read.records import batched
 from core.ingest.sources.base import ObjectRef
@@ -79,24 +80,55 @@ def claim_many(
     """Claims for `refs`, in their order: new objects in one INSERT, the rest one by one
     (a failed object or an expired lease taken over); None where it cannot be taken."""
     tokens = [uuid.uuid4().hex for _ in refs]
+    if _postgresql(session):
+        won = claim_rows(
+            session,
+            source=source,
+            rows=[(r.key, r.etag, r.size, t) for r, t in zip(refs, tokens, strict=True)],
+            worker=worker,
+            now=now,
+            lease_until=now + lease,
+        )
+        return _claims(session, source, refs, tokens, won, worker, now, lease)
     rows = [
         _claim_row(source, ref, token, worker, now, lease)
         for ref, token in zip(refs, tokens, strict=True)
     ]
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    table = IngestedObject.__table__  # type: ignore[attr-defined]
+    # Many rows through one statement compiled once (SQLAlchemy sends them as multi-row
+    # VALUES); spelling the rows into the statement would compile it anew each time.
     statement = (
-        insert(IngestedObject)
-        .values(rows)
+        sqlite_insert(table)
         .on_conflict_do_nothing(index_elements=["source", "key", "etag"])
-        .returning(col(IngestedObject.id), col(IngestedObject.key), col(IngestedObject.etag))
+        .returning(table.c.id, table.c.key, table.c.etag)
     )
-    won = {(key, etag): new_id for new_id, key, etag in session.execute(statement)}
+    won = {
+        (key, etag): new_id for new_id, key, etag in session.connection().execute(statement, rows)
+    }
+    return _claims(session, source, refs, tokens, won, worker, now, lease)
+
+
+def _claims(
+    session: Session,
+    source: str,
+    refs: Sequence[ObjectRef],
+    tokens: list[str],
+    won: dict[tuple[str, str], int],
+    worker: str,
+    now: datetime,
+    lease: timedelta,
+) -> list[Claim | None]:
+    """The claims inserted, in order; the others taken over where they may be."""
     return [
         Claim(won[(ref.key, ref.etag)], token, ref)
         if (ref.key, ref.etag) in won
         else _take_over(session, source=source, ref=ref, worker=worker, now=now, lease=lease)
         for ref, token in zip(refs, tokens, strict=True)
     ]
+
+
+def _postgresql(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
 
 
 def _claim_row(
@@ -169,6 +201,9 @@ def mark_all_done(
 ) -> bool:
     """Mark every claimed object done with its counts, in two statements; False (roll
     back then) unless every claim is still this worker's."""
+    if _postgresql(session):
+        rows = [(claim.object_id, claim.token, counts) for claim, counts in done]
+        return mark_rows_done(session, rows, now=now) == len(done)
     pairs = [(claim.object_id, claim.token) for claim, _ in done]
     held = session.execute(
         update(IngestedObject)

@@ -33,7 +33,10 @@ def late_part(rollups: pl.DataFrame | None, now: datetime) -> pl.DataFrame | Non
     """The rows of an object's rollups for hours Marketplace no longer takes at `now`."""
     if rollups is None or not rollups.height:
         return None
-    late = rollups.filter(pl.col("hour") < earliest_open_hour(now))
+    earliest = earliest_open_hour(now)
+    if rollups["hour"].min() >= earliest:  # type: ignore[operator]
+        return None  # the common case, without a filter
+    late = rollups.filter(pl.col("hour") < earliest)
     return late if late.height else None
 
 

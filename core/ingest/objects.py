@@ -76,29 +76,27 @@ def read_object(
     try:
         # Closed at once on an error, so the reading threads stop and free their blocks.
         with closing(chunks):
-            groups, hours = _reduce(chunks, context, result, quarantine_cap)
+            groups = _reduce(chunks, context, result, quarantine_cap)
     finally:
         opened.close()
     if progress is not None and ref.size > counter.count:
         progress(ref.size - counter.count)
     if groups is not None:
-        _split(groups, hours, context, result)
+        _split(groups, context, result)
     return result
 
 
 def _reduce(
     chunks: Iterator[Chunk], context: Context, result: ObjectResult, cap: int
-) -> tuple[pl.DataFrame | None, dict[str, datetime]]:
-    """The object's groups by TEXT_KEY (None if no record was usable) and its hours."""
+) -> pl.DataFrame | None:
+    """The object's groups by TEXT_KEY (None if no record was usable)."""
     parts: list[pl.DataFrame] = []
-    hours: dict[str, datetime] = {}
     rule = CleanRule.of(list(context.dimensions), now=context.now, max_age=context.max_age)
     for chunk in chunks:
         clean, rest = split_clean(chunk.frame, rule)
         if clean.height:
             parts.append(clean)
             result.records += int(clean["count"].sum())
-            hours |= {text: rule.hours[text] for text in clean["hour_text"].unique()}
         rejected = _NONE_REJECTED
         if rest.height:  # rare: rows to quarantine, or spellings to read one by one
             checked = validate(
@@ -106,7 +104,6 @@ def _reduce(
             )
             rejected = checked.rejected
             result.records += checked.valid.height
-            hours |= checked.hours
             if checked.valid.height:
                 parts.append(aggregate(checked))
         _quarantine(chunk, rejected, result, cap)
@@ -114,20 +111,15 @@ def _reduce(
             parts = [combine(parts, list(TEXT_KEY))]
     if len(parts) > 1:
         parts = [combine(parts, list(TEXT_KEY))]
-    return (parts[0] if parts else None), hours
+    return parts[0] if parts else None
 
 
-def _split(
-    groups: pl.DataFrame, hours: dict[str, datetime], context: Context, result: ObjectResult
-) -> None:
-    known, unknown = by_customer(
-        groups, hours=hours, dimensions=context.dimensions, aliases=context.aliases
-    )
+def _split(groups: pl.DataFrame, context: Context, result: ObjectResult) -> None:
+    known, unknown = by_customer(groups, dimensions=context.dimensions, aliases=context.aliases)
     result.rollups = known
     result.by_usage_id = by_usage_id(
         groups,
         several=context.several_ids,
-        hours=hours,
         dimensions=context.dimensions,
         aliases=context.aliases,
     )

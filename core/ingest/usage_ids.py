@@ -10,14 +10,12 @@ first, then across the ids. Customers with one usage id need nothing more.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime
 
 import polars as pl
 
-from core.ingest.read.aggregate import VALUES, combine
+from core.ingest.read.aggregate import VALUES, combine, hour_of, last_at_of
 
 KEY = ("customer_id", "usage_id", "dimension_id", "hour")
-_TIME = "%Y-%m-%dT%H:%M:%S%.f"
 
 
 def several_ids(aliases: dict[str, int]) -> frozenset[str]:
@@ -30,11 +28,12 @@ def by_usage_id(
     groups: pl.DataFrame,
     *,
     several: frozenset[str],
-    hours: dict[str, datetime],
     dimensions: dict[str, int],
     aliases: dict[str, int],
+    by: tuple[str, ...] = (),
 ) -> pl.DataFrame | None:
-    """An object's groups (by usage id text, dimension, hour) for `several`, keyed by KEY."""
+    """An object's groups (by usage id text, dimension, hour) for `several`, keyed by KEY
+    (and the `by` columns before it, when given)."""
     if not several:
         return None
     mine = groups.filter(pl.col("customer").is_in(list(several)))
@@ -44,9 +43,7 @@ def by_usage_id(
         customer_id=pl.col("customer").replace_strict(aliases, return_dtype=pl.Int64),
         usage_id=pl.col("customer"),
         dimension_id=pl.col("dimension").replace_strict(dimensions, return_dtype=pl.Int64),
-        hour=pl.col("hour_text").replace_strict(hours, return_dtype=pl.Datetime("us", "UTC")),
-        last_at=pl.col("last_at")
-        .str.strptime(pl.Datetime("us"), _TIME)
-        .dt.replace_time_zone("UTC"),
+        hour=hour_of(pl.col("hour_text")),
+        last_at=last_at_of(pl.col("last_at")),
     )
-    return combine([mine.select(*KEY, *VALUES)], list(KEY))
+    return combine([mine.select(*by, *KEY, *VALUES)], [*by, *KEY])

@@ -1,14 +1,16 @@
-"""The objects of one pass: claim, read, commit, each object overlapping its neighbours.
+"""The objects of one pass: claim, read, commit, each read overlapping its neighbours.
 
 Reading (Polars, mostly outside the GIL) and committing (the database) use
 different resources, so while one transaction runs in a background thread, later
-objects are read too: up to four objects (192 MB between them; a larger one is
-read alone) are read at once, so one object's single-threaded steps (validating,
+objects are read too: up to four reads (192 MB between them; a larger object is
+read alone) run at once, so one read's single-threaded steps (validating,
 grouping, Python glue) run while another's JSON is parsed, and both CPUs stay
-busy. Objects whose reading is done by the time the last commit ends are
-committed together (commit.py), so many small objects do not queue up behind a
-commit each. Only one commit runs at a time, and claims (and failure marks) are
-made between commits, so on SQLite (one writer) nothing waits on the write lock.
+busy. A read is one object, or a bundle of up to 64 small JSON Lines objects
+parsed as one (bundle.py). Objects whose reading is done by the time the last
+commit ends are committed together (commit.py), so many small objects do not
+queue up behind a commit each. Only one commit runs at a time, and claims (and
+failure marks) are made between commits, so on SQLite (one writer) nothing waits
+on the write lock.
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ from typing import Any
 from sqlalchemy import Engine
 
 from core.db import session_scope
+from core.ingest.bundle import BUNDLE_BYTES, BUNDLE_OBJECTS, FETCHES, bundleable, read_bundle
+from core.ingest.bundle import Outcome as ReadOutcome
+from core.ingest.bundle import weight as bundle_weight
 from core.ingest.claims import (
     Claim,
     Known,
@@ -43,13 +48,13 @@ from core.models.ingest import ObjectStatus
 
 log = logging.getLogger(__name__)
 
-# Objects read at once: small ones several at a time, so one object's single-threaded
-# steps overlap another's parsing; a large one alone (each holds up to five blocks).
+# Reads at once: small ones several at a time, so one read's single-threaded steps
+# overlap another's parsing; a large object alone (each holds up to five blocks).
 _READING = 4
 _READING_BYTES = 192 * 2**20
-_CLAIM_OBJECTS = 64  # claimed in one statement (fewer when large: see _claim_groups)
+_CLAIM_OBJECTS = 256  # claimed in one statement (fewer when large: see _claim_groups)
 # Objects read and waiting for a commit (their aggregates only), at most; and their size.
-_WAITING = 64
+_WAITING = 512
 _WAITING_BYTES = 2 * _READING_BYTES
 _SETTLED = {ObjectStatus.DONE, ObjectStatus.REUPLOADED, ObjectStatus.UNREADABLE}
 
@@ -85,10 +90,11 @@ class PassRunner:
         claims = self._claims(refs)
         with (
             ThreadPoolExecutor(_READING, thread_name_prefix="ingest-read") as reader,
+            ThreadPoolExecutor(FETCHES, thread_name_prefix="ingest-fetch") as fetcher,
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-commit") as committer,
         ):
             stock: deque[Claim] = deque()  # claimed, not yet reading
-            reading: deque[tuple[Claim, Future[ObjectResult]]] = deque()
+            reading: deque[_Read] = deque()
             try:
                 while True:
                     if self._pending is None or self._pending[0].done():
@@ -96,11 +102,11 @@ class PassRunner:
                         if not stock:  # claims are written between commits
                             stock.extend(next(claims, []))
                     while stock and _room(reading):
-                        taken = stock.popleft()
-                        reading.append((taken, reader.submit(self._read, taken)))
+                        group = _next_read(stock)
+                        reading.append(_Read(group, reader.submit(self._read, group, fetcher)))
                     if self._pending is not None:
                         # Until the commit is done, start more reads as others end.
-                        running: list[Future[Any]] = [f for _, f in reading if not f.done()]
+                        running: list[Future[Any]] = [r.future for r in reading if not r.done]
                         wait([self._pending[0], *running], return_when=FIRST_COMPLETED)
                     elif reading:
                         batch = self._read_batch(reading)
@@ -162,35 +168,48 @@ class PassRunner:
             self.report.reasons["reuploaded"] += 1
             self.report.rejected += 1
 
-    def _read(self, taken: Claim) -> ObjectResult:
-        return read_object(
-            self.source,
-            taken.ref,
-            self.context,
-            chunk_bytes=self.settings.chunk_bytes,
-            quarantine_cap=self.settings.quarantine_cap,
-            progress=self.settings.progress,
-        )
-
-    def _read_batch(
-        self, reading: deque[tuple[Claim, Future[ObjectResult]]]
-    ) -> list[tuple[Claim, ObjectResult]]:
-        """The next object once read, and those after it whose reading is done too."""
-        batch: list[tuple[Claim, ObjectResult]] = []
-        while reading and (not batch or reading[0][1].done()):
-            taken, future = reading.popleft()
-            result = self._result(taken, future)
-            if result is not None:
-                batch.append((taken, result))
-        return batch
-
-    def _result(self, taken: Claim, reading: Future[ObjectResult]) -> ObjectResult | None:
-        """The object's reading, or None once its failure is recorded (no commit runs now)."""
+    def _read(self, group: list[Claim], fetcher: ThreadPoolExecutor) -> list[ReadOutcome]:
+        """Each object's result or error: one object alone, several as a bundle."""
+        refs = [taken.ref for taken in group]
+        if len(refs) > 1:
+            return read_bundle(
+                self.source,
+                refs,
+                self.context,
+                chunk_bytes=self.settings.chunk_bytes,
+                quarantine_cap=self.settings.quarantine_cap,
+                fetcher=fetcher,
+                progress=self.settings.progress,
+            )
         try:
-            return reading.result()
+            result = read_object(
+                self.source,
+                refs[0],
+                self.context,
+                chunk_bytes=self.settings.chunk_bytes,
+                quarantine_cap=self.settings.quarantine_cap,
+                progress=self.settings.progress,
+            )
         except Exception as exc:
-            self._failed(taken, exc)
-            return None
+            return [exc]
+        return [result]
+
+    def _read_batch(self, reading: deque[_Read]) -> list[tuple[Claim, ObjectResult]]:
+        """The objects of the next read once done, and of those after it done too; the
+        failures among them recorded (no commit runs now)."""
+        batch: list[tuple[Claim, ObjectResult]] = []
+        while reading and (not batch or reading[0].done):
+            read = reading.popleft()
+            try:
+                outcomes = read.future.result()
+            except Exception as exc:  # not the objects' fault, but none of them was read
+                outcomes = [exc] * len(read.claims)
+            for taken, outcome in zip(read.claims, outcomes, strict=True):
+                if isinstance(outcome, Exception):
+                    self._failed(taken, outcome)
+                else:
+                    batch.append((taken, outcome))
+        return batch
 
     def _settle(self) -> None:
         """Wait for the commit in flight and account for each of its objects."""
@@ -260,9 +279,39 @@ def _pausing(row: Known, now: datetime) -> bool:
     )
 
 
-def _room(reading: deque[tuple[Claim, Future[ObjectResult]]]) -> bool:
-    """Whether another object may start reading now (while a commit runs, too)."""
-    running = [taken.ref.size for taken, future in reading if not future.done()]
+@dataclass
+class _Read:
+    """Objects being read together (one, or a bundle) and their outcomes to come."""
+
+    claims: list[Claim]
+    future: Future[list[ReadOutcome]]
+
+    @property
+    def done(self) -> bool:
+        return self.future.done()
+
+    @property
+    def size(self) -> int:
+        return sum(taken.ref.size for taken in self.claims)
+
+
+def _next_read(stock: deque[Claim]) -> list[Claim]:
+    """The next object, with the small JSON Lines objects after it when it is one too."""
+    group = [stock.popleft()]
+    if not bundleable(group[0].ref):
+        return group
+    total = bundle_weight(group[0].ref)
+    while stock and len(group) < BUNDLE_OBJECTS and bundleable(stock[0].ref):
+        total += bundle_weight(stock[0].ref)
+        if total > BUNDLE_BYTES:
+            break
+        group.append(stock.popleft())
+    return group
+
+
+def _room(reading: deque[_Read]) -> bool:
+    """Whether another read may start now (while a commit runs, too)."""
+    running = [read.size for read in reading if not read.done]
     small = len(running) < _READING and sum(running) < _READING_BYTES
-    held = sum(taken.ref.size for taken, _ in reading)
-    return small and len(reading) < _WAITING and held < _WAITING_BYTES
+    held = sum(len(read.claims) for read in reading)
+    return small and held < _WAITING and sum(read.size for read in reading) < _WAITING_BYTES

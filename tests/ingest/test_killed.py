@@ -35,6 +35,9 @@ _PASS = textwrap.dedent(
 )
 
 
+_OBJECTS = 3000
+
+
 def _small_objects(usage: Path, count: int) -> list[Path]:
     """`count` objects of one customer-hour each (a few lines), the shape that batches."""
     paths = []
@@ -52,11 +55,20 @@ def _small_objects(usage: Path, count: int) -> list[Path]:
     return paths
 
 
-@pytest.mark.parametrize("after", [0.5, 1.5, 3.0])
+def _done(engine: Engine) -> int:
+    with Session(engine) as session:
+        return len(
+            session.exec(select(IngestedObject.id).where(IngestedObject.status == "done")).all()
+        )
+
+
+# Killed once the first batch is committed, then a little later: bundles read, claimed,
+# being committed. Three thousand objects keep the pass busy well past the last kill.
+@pytest.mark.parametrize("after", [0.0, 0.1, 0.4])
 def test_a_pass_killed_midway_counts_every_object_once(
     engine: Engine, catalog, usage: Path, database_url: str, after: float
 ) -> None:
-    paths = _small_objects(usage, 400)
+    paths = _small_objects(usage, _OBJECTS)
     doomed = subprocess.Popen(
         [sys.executable, "-c", _PASS, database_url, str(usage)],
         stdout=subprocess.PIPE,
@@ -64,12 +76,14 @@ def test_a_pass_killed_midway_counts_every_object_once(
         env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
     )
     assert doomed.stdout is not None and doomed.stdout.readline().strip() == b"started"
+    deadline = time.monotonic() + 120
+    while not _done(engine) and time.monotonic() < deadline:
+        time.sleep(0.02)
     time.sleep(after)
     doomed.send_signal(signal.SIGKILL)
     doomed.wait()
-    with Session(engine) as session:
-        done = session.exec(select(IngestedObject).where(IngestedObject.status == "done")).all()
-    counted_by_dead = len(done)
+    counted_by_dead = _done(engine)
+    assert 0 < counted_by_dead < _OBJECTS  # killed midway
     report = run_pass(engine, usage, now=NOW + timedelta(minutes=1))
-    assert counted_by_dead + report.objects == 400 and report.failed == []
+    assert counted_by_dead + report.objects == _OBJECTS and report.failed == []
     assert rollup_totals(engine) == expected_totals(paths, catalog)

@@ -10,7 +10,6 @@ datetimes. Sums are Decimal(38, 12) (128-bit integers underneath): exact.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 
 import polars as pl
 
@@ -80,27 +79,40 @@ def combine(parts: list[pl.DataFrame], keys: list[str]) -> pl.DataFrame:
     )
 
 
+def hour_of(hour_text: pl.Expr) -> pl.Expr:
+    """The UTC hour a (validated) `YYYY-MM-DDTHH` names: parsed in bulk, which is far
+    cheaper than mapping through a dict of datetimes (Polars converts it every call)."""
+    moment = (hour_text + ":00").str.strptime(pl.Datetime("us"), "%Y-%m-%dT%H:%M")
+    return moment.dt.replace_time_zone("UTC")
+
+
+def last_at_of(last_at: pl.Expr) -> pl.Expr:
+    """`last_at` from its sortable text (time_key) to a UTC datetime."""
+    return last_at.str.strptime(pl.Datetime("us"), _TIME).dt.replace_time_zone("UTC")
+
+
 def by_customer(
     groups: pl.DataFrame,
     *,
-    hours: dict[str, datetime],
     dimensions: dict[str, int],
     aliases: dict[str, int],
+    by: tuple[str, ...] = (),
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(known customers' aggregates by ROLLUP_KEY, unknown usage ids' by UNMATCHED_KEY)."""
+    """(known customers' aggregates by ROLLUP_KEY, unknown usage ids' by UNMATCHED_KEY),
+    each also by the `by` columns (the object of a bundle) when given."""
     groups = groups.with_columns(
         customer_id=pl.col("customer").replace_strict(aliases, default=None, return_dtype=pl.Int64),
         dimension_id=pl.col("dimension").replace_strict(dimensions, return_dtype=pl.Int64),
-        hour=pl.col("hour_text").replace_strict(hours, return_dtype=pl.Datetime("us", "UTC")),
-        last_at=pl.col("last_at")
-        .str.strptime(pl.Datetime("us"), _TIME)
-        .dt.replace_time_zone("UTC"),
+        hour=hour_of(pl.col("hour_text")),
+        last_at=last_at_of(pl.col("last_at")),
     )
     known = groups.filter(pl.col("customer_id").is_not_null())
     shared = known["customer"].n_unique() > known["customer_id"].n_unique()
-    known = known.select(*ROLLUP_KEY, *VALUES)
+    known = known.select(*by, *ROLLUP_KEY, *VALUES)
     if shared:  # a customer's usage arrived under several ids (clusters): one row per customer
-        known = combine([known], list(ROLLUP_KEY))
+        known = combine([known], [*by, *ROLLUP_KEY])
     unknown = groups.filter(pl.col("customer_id").is_null())
-    unknown = unknown.select(pl.col("customer").alias("usage_id"), "dimension_id", "hour", *VALUES)
+    unknown = unknown.select(
+        *by, pl.col("customer").alias("usage_id"), "dimension_id", "hour", *VALUES
+    )
     return known, unknown

@@ -63,8 +63,13 @@ def _hour(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
 
-def split_clean(frame: pl.DataFrame, rule: CleanRule) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(the clean rows' aggregates by TEXT_KEY, the other rows as they came)."""
+def split_clean(
+    frame: pl.DataFrame, rule: CleanRule, by: tuple[str, ...] = ()
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(the clean rows' aggregates by `by` + TEXT_KEY, the other rows as they came).
+
+    `by` names columns that part the rows further (the object of a bundle)."""
+    keys = (*by, *TEXT_KEY)
     text = pl.col("timestamp")
     rows = frame.lazy().with_columns(
         q=pl.col("quantity").cast(QUANTITY, strict=False),
@@ -72,10 +77,10 @@ def split_clean(frame: pl.DataFrame, rule: CleanRule) -> tuple[pl.DataFrame, pl.
         unfit=~text.str.contains(_ISO_Z).fill_null(False),
     )
     unfit = (pl.col("unfit") | pl.col("q").is_null()).any().alias("unfit")
-    if _in_time_order(frame["timestamp"]):
-        query = grouped_in_order(rows, TEXT_KEY, unfit)
+    if _in_time_order(frame, by):
+        query = grouped_in_order(rows, keys, unfit)
     else:
-        query = grouped(rows.with_columns(ts_key=time_key(text)), TEXT_KEY, unfit)
+        query = grouped(rows.with_columns(ts_key=time_key(text)), keys, unfit)
     groups = query.collect()
     clean = pl.all_horizontal(
         ~pl.col("unfit"),
@@ -87,20 +92,29 @@ def split_clean(frame: pl.DataFrame, rule: CleanRule) -> tuple[pl.DataFrame, pl.
     groups = groups.with_columns(clean=clean)
     if groups["clean"].all():
         return groups.drop("unfit", "clean"), frame.clear()
-    bad = groups.filter(~pl.col("clean")).select(TEXT_KEY)
+    bad = groups.filter(~pl.col("clean")).select(keys)
     # In read order: it decides ties for `last` and which rejected lines are kept whole.
     rest = frame.with_columns(hour_text=text.str.slice(0, 13)).join(
-        bad, on=list(TEXT_KEY), how="semi", nulls_equal=True, maintain_order="left"
+        bad, on=list(keys), how="semi", nulls_equal=True, maintain_order="left"
     )
     return groups.filter("clean").drop("unfit", "clean"), rest.select(frame.columns)
 
 
-def _in_time_order(timestamps: pl.Series) -> bool:
-    """Whether text order is time order for these timestamps and they are in it.
+def _in_time_order(frame: pl.DataFrame, by: tuple[str, ...]) -> bool:
+    """Whether text order is time order for these timestamps and they are in it
+    (within each run of rows with the same `by`).
 
     Equal lengths make it so for the clean spelling (the same number of fraction
     digits); rows of any other spelling fail the per-row check anyway."""
-    if timestamps.null_count() or not timestamps.is_sorted():
+    timestamps = frame["timestamp"]
+    if timestamps.null_count():
         return False
     lengths = timestamps.str.len_bytes()
-    return lengths.min() == lengths.max()
+    if lengths.min() != lengths.max():
+        return False
+    if not by:
+        return timestamps.is_sorted()
+    text = pl.col("timestamp")
+    new_run = pl.any_horizontal(pl.col(name) != pl.col(name).shift(1) for name in by)
+    in_order = (new_run | (text >= text.shift(1))).fill_null(True).all()
+    return bool(frame.select(in_order).item())

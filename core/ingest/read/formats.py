@@ -88,13 +88,14 @@ def _jsonl_chunks(stream: BinaryIO, fields: Mapping[str, str], chunk_bytes: int)
         return
     second = next(blocks, None)
     if second is None:
-        yield _jsonl_chunk(first, fields)
+        yield jsonl_chunk(first, fields)
         return
     rest = itertools.chain([first, second], prefetched(blocks))
-    yield from prefetched(_jsonl_chunk(lines, fields) for lines in rest)
+    yield from prefetched(jsonl_chunk(lines, fields) for lines in rest)
 
 
-def _jsonl_chunk(lines: Lines, fields: Mapping[str, str]) -> Chunk:
+def jsonl_chunk(lines: Lines, fields: Mapping[str, str]) -> Chunk:
+    """One block of JSON Lines as a chunk (a bad line costs the block a slower read)."""
     schema = {name: pl.String for name in fields.values()}
     try:
         frame = pl.read_ndjson(lines.block, schema=schema)
@@ -198,4 +199,12 @@ def _parquet_chunks(
         yield from parquet_chunks(Path(spool.name), fields)
 
 
-__all__ = ["CHUNK_BYTES", "FIELDS", "Chunk", "Format", "detect_format", "read_chunks"]
+__all__ = [
+    "CHUNK_BYTES",
+    "FIELDS",
+    "Chunk",
+    "Format",
+    "detect_format",
+    "jsonl_chunk",
+    "read_chunks",
+]

@@ -1,0 +1,81 @@
+"""Claims and done marks on PostgreSQL: many rows through one statement of arrays.
+
+A multi-row VALUES list has as many parameters as rows, so psycopg converts and
+the server plans each such statement anew; `unnest` over a few arrays keeps the
+statement the same whatever the number of objects, which matters when a pass
+claims and marks thousands of small objects.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import text
+from sqlmodel import Session
+
+from core.models.ingest import ObjectStatus
+
+_CLAIM = text(
+    """
+    INSERT INTO ingestedobject (source, key, etag, size, status, worker, claim_token,
+        lease_until, attempts, claimed_at, records, rejected, unmatched, reasons, failures)
+    SELECT :source, u.key, u.etag, u.size, :claimed, :worker, u.token,
+        :lease_until, 1, :now, 0, 0, 0, CAST('{}' AS json), 0
+    FROM unnest(CAST(:keys AS varchar[]), CAST(:etags AS varchar[]),
+        CAST(:sizes AS bigint[]), CAST(:tokens AS varchar[])) AS u(key, etag, size, token)
+    ON CONFLICT (source, key, etag) DO NOTHING
+    RETURNING id, key, etag
+    """
+)
+
+_COUNTS = ("records", "rejected", "unmatched")
+_DONE = text(
+    """
+    UPDATE ingestedobject AS t
+    SET status = :done, finished_at = :now, lease_until = NULL, error = NULL, failures = 0,
+        retry_after = NULL, records = u.records, rejected = u.rejected,
+        unmatched = u.unmatched, reasons = CAST(u.reasons AS json)
+    FROM unnest(CAST(:ids AS integer[]), CAST(:tokens AS varchar[]),
+        CAST(:records AS bigint[]), CAST(:rejected AS bigint[]),
+        CAST(:unmatched AS bigint[]), CAST(:reasons AS text[]))
+        AS u(id, token, records, rejected, unmatched, reasons)
+    WHERE t.id = u.id AND t.claim_token = u.token AND t.status = :claimed
+    RETURNING t.id
+    """
+)
+
+
+def claim_rows(
+    session: Session,
+    *,
+    source: str,
+    rows: Sequence[tuple[str, str, int, str]],  # key, etag, size, token
+    worker: str,
+    now: datetime,
+    lease_until: datetime,
+) -> dict[tuple[str, str], int]:
+    """Insert the claims that are new; the object id of each by (key, ETag)."""
+    keys, etags, sizes, tokens = (list(column) for column in zip(*rows, strict=True))
+    params: dict[str, object] = {"keys": keys, "etags": etags, "sizes": sizes, "tokens": tokens}
+    params |= {"source": source, "claimed": ObjectStatus.CLAIMED.value, "worker": worker}
+    params |= {"lease_until": lease_until, "now": now}
+    return {(key, etag): new_id for new_id, key, etag in session.execute(_CLAIM, params)}
+
+
+def mark_rows_done(
+    session: Session, done: Sequence[tuple[int, str, dict[str, object]]], *, now: datetime
+) -> int:
+    """Mark the objects (id, claim token, counts) done; how many were still claimed so."""
+    params: dict[str, object] = {
+        "ids": [object_id for object_id, _, _ in done],
+        "tokens": [token for _, token, _ in done],
+        # A claimed row holds no counts yet: one not given is nothing.
+        **{name: [counts.get(name, 0) for _, _, counts in done] for name in _COUNTS},
+        "reasons": [json.dumps(counts.get("reasons", {})) for _, _, counts in done],
+        "done": ObjectStatus.DONE.value,
+        "claimed": ObjectStatus.CLAIMED.value,
+        "now": now,
+    }
+    return len(session.execute(_DONE, params).all())
