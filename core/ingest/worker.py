@@ -20,7 +20,7 @@ import time
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -56,6 +56,7 @@ _CLAIM_OBJECTS = 256  # claimed in one statement (fewer when large: see _claim_g
 # Objects read and waiting for a commit (their aggregates only), at most; and their size.
 _WAITING = 512
 _WAITING_BYTES = 2 * _READING_BYTES
+_SPREAD_HOURS = 3  # an object spanning more hours than this is gathered with others
 _SETTLED = {ObjectStatus.DONE, ObjectStatus.REUPLOADED, ObjectStatus.UNREADABLE}
 
 
@@ -95,27 +96,31 @@ class PassRunner:
         ):
             stock: deque[Claim] = deque()  # claimed, not yet reading
             reading: deque[_Read] = deque()
+            ready = _Ready()  # read, waiting for a commit
             try:
                 while True:
                     if self._pending is None or self._pending[0].done():
                         self._settle()
                         if not stock:  # claims are written between commits
                             stock.extend(next(claims, []))
-                    while stock and _room(reading):
+                    while stock and _room(reading, ready):
                         group = _next_read(stock)
                         reading.append(_Read(group, reader.submit(self._read, group, fetcher)))
+                    running: list[Future[Any]] = [r.future for r in reading if not r.done]
                     if self._pending is not None:
                         # Until the commit is done, start more reads as others end.
-                        running: list[Future[Any]] = [r.future for r in reading if not r.done]
                         wait([self._pending[0], *running], return_when=FIRST_COMPLETED)
-                    elif reading:
-                        batch = self._read_batch(reading)
-                        if batch:
-                            commit = committer.submit(
-                                commit_objects, self.engine, batch, now=self.clock()
-                            )
-                            self._pending = (commit, batch)
-                    elif not stock:
+                        continue
+                    self._take_read(reading, ready, wait_for_one=not ready.objects)
+                    if ready.objects and not (running and ready.gathering):
+                        batch, ready = ready.objects, _Ready()
+                        commit = committer.submit(
+                            commit_objects, self.engine, batch, now=self.clock()
+                        )
+                        self._pending = (commit, batch)
+                    elif running:
+                        wait(running, return_when=FIRST_COMPLETED)
+                    elif not stock and not reading and not ready.objects:
                         return
             finally:
                 self._settle()
@@ -194,11 +199,11 @@ class PassRunner:
             return [exc]
         return [result]
 
-    def _read_batch(self, reading: deque[_Read]) -> list[tuple[Claim, ObjectResult]]:
-        """The objects of the next read once done, and of those after it done too; the
-        failures among them recorded (no commit runs now)."""
-        batch: list[tuple[Claim, ObjectResult]] = []
-        while reading and (not batch or reading[0].done):
+    def _take_read(self, reading: deque[_Read], ready: _Ready, *, wait_for_one: bool) -> None:
+        """Move the objects of the reads done at the head of `reading` (in read order:
+        it breaks ties for `last`) to `ready`, waiting for the first if asked; the
+        failures among them are recorded (no commit runs now)."""
+        while reading and (reading[0].done or (wait_for_one and not ready.objects)):
             read = reading.popleft()
             try:
                 outcomes = read.future.result()
@@ -208,8 +213,7 @@ class PassRunner:
                 if isinstance(outcome, Exception):
                     self._failed(taken, outcome)
                 else:
-                    batch.append((taken, outcome))
-        return batch
+                    ready.add(taken, outcome)
 
     def _settle(self) -> None:
         """Wait for the commit in flight and account for each of its objects."""
@@ -309,9 +313,37 @@ def _next_read(stock: deque[Claim]) -> list[Claim]:
     return group
 
 
-def _room(reading: deque[_Read]) -> bool:
+@dataclass
+class _Ready:
+    """Objects read and waiting for a commit, and how many hours the widest one spans.
+
+    Objects that each span many hours (a product writing several files at once over
+    the day) share most of their keys: merged in memory before one commit, they cost
+    the database one write per key instead of one per key and object, so while more
+    of them are being read, the commit waits for them (as far as `_room` allows).
+    Objects of an hour or two each commit at once, overlapping the next reads."""
+
+    objects: list[tuple[Claim, ObjectResult]] = field(default_factory=list)
+    widest: int = 0  # distinct hours of the widest object's rollups
+
+    def add(self, taken: Claim, result: ObjectResult) -> None:
+        self.objects.append((taken, result))
+        if result.rollups is not None and result.rollups.height > _SPREAD_HOURS:
+            self.widest = max(self.widest, result.rollups["hour"].n_unique())
+
+    @property
+    def gathering(self) -> bool:
+        return self.widest > _SPREAD_HOURS
+
+    @property
+    def size(self) -> int:
+        return sum(taken.ref.size for taken, _ in self.objects)
+
+
+def _room(reading: deque[_Read], ready: _Ready) -> bool:
     """Whether another read may start now (while a commit runs, too)."""
     running = [read.size for read in reading if not read.done]
     small = len(running) < _READING and sum(running) < _READING_BYTES
-    held = sum(len(read.claims) for read in reading)
-    return small and held < _WAITING and sum(read.size for read in reading) < _WAITING_BYTES
+    held = sum(len(read.claims) for read in reading) + len(ready.objects)
+    size = sum(read.size for read in reading) + ready.size
+    return small and held < _WAITING and size < _WAITING_BYTES
