@@ -9,30 +9,45 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import boto3
-from botocore.config import Config
 from sqlalchemy import Engine
 
 from core.access import Admins
 from core.db import open_database
-from core.marketplace.client import Sender, build_sender
 from core.settings import Settings
 
-# Timeouts and retries for every AWS call: adaptive mode backs off on throttling.
-AWS_CONFIG = Config(
-    connect_timeout=5,
-    read_timeout=30,
-    retries={"max_attempts": 5, "mode": "adaptive"},
-)
-# Long polls wait up to 20 s for a message: the read timeout must outlast them.
-SQS_CONFIG = Config(
-    connect_timeout=5, read_timeout=40, retries={"max_attempts": 5, "mode": "adaptive"}
-)
-# The metering client retries, rate-limits and counts throttles itself
-# (core.marketplace.client); botocore retrying underneath would multiply attempts.
-METERING_CONFIG = Config(connect_timeout=5, read_timeout=30, retries={"total_max_attempts": 1})
+if TYPE_CHECKING:
+    from botocore.config import Config
+
+    from core.marketplace.client import Sender
+
+# boto3 and botocore are imported by the first client made, not by every verb: a pass
+# over a local folder, or `meterbot status`, never needs them.
+
+
+def client(service: str, *, region: str, config: Config) -> Any:
+    import boto3
+
+    return boto3.client(service, region_name=region, config=config)
+
+
+def aws_config(**overrides: Any) -> Config:
+    """Timeouts and retries for every AWS call: adaptive mode backs off on throttling."""
+    from botocore.config import Config
+
+    settings: dict[str, Any] = {
+        "connect_timeout": 5,
+        "read_timeout": 30,
+        "retries": {"max_attempts": 5, "mode": "adaptive"},
+    }
+    return Config(**(settings | overrides))
+
+
+def s3_config() -> Config:
+    """Ingestion keeps up to 64 GETs in flight (four bundles of small objects, 16 each):
+    the pool holds a connection for each instead of opening and dropping the extra ones."""
+    return aws_config(max_pool_connections=64)
 
 
 @dataclass
@@ -55,14 +70,15 @@ class Services:
 
     @cached_property
     def s3(self) -> Any:
-        return boto3.client("s3", region_name=self.settings.aws_region, config=AWS_CONFIG)
+        return client("s3", region=self.settings.aws_region, config=s3_config())
 
     @cached_property
     def marketplace(self) -> Any:
         """The Marketplace Metering client (AWS_ENDPOINT_URL_MARKETPLACE_METERING honoured)."""
-        return boto3.client(
-            "meteringmarketplace", region_name=self.settings.aws_region, config=METERING_CONFIG
-        )
+        # It retries, rate-limits and counts throttles itself (core.marketplace.client):
+        # botocore retrying underneath would multiply attempts.
+        config = aws_config(retries={"total_max_attempts": 1})
+        return client("meteringmarketplace", region=self.settings.aws_region, config=config)
 
     @property
     def sender(self) -> Sender:
@@ -72,6 +88,8 @@ class Services:
         which blocks: async callers reach it through a worker thread."""
         with self._sender_lock:  # Slack and scheduler threads may ask at the same moment
             if self._sender is None:
+                from core.marketplace.client import build_sender
+
                 self._sender = build_sender(
                     dry_run=self.settings.dry_run, boto_client=lambda: self.marketplace
                 )
@@ -82,25 +100,25 @@ class Services:
         """The Agreement Service client (AWS_ENDPOINT_URL_MARKETPLACE_AGREEMENT honoured).
 
         The service lives in us-east-1 only, whatever region the rest uses."""
-        return boto3.client("marketplace-agreement", region_name="us-east-1", config=AWS_CONFIG)
+        return client("marketplace-agreement", region="us-east-1", config=aws_config())
 
     @cached_property
     def cloudtrail(self) -> Any:
         """The CloudTrail client (AWS_ENDPOINT_URL_CLOUDTRAIL honoured), in the region the
         metering calls are made in, so their events are there."""
-        return boto3.client("cloudtrail", region_name=self.settings.aws_region, config=AWS_CONFIG)
+        return client("cloudtrail", region=self.settings.aws_region, config=aws_config())
 
     @cached_property
     def sqs(self) -> Any:
         """The SQS client for the events queue (AWS_ENDPOINT_URL_SQS honoured)."""
-        return boto3.client("sqs", region_name=self.settings.aws_region, config=SQS_CONFIG)
+        # Long polls wait up to 20 s for a message: the read timeout must outlast them.
+        config = aws_config(read_timeout=40)
+        return client("sqs", region=self.settings.aws_region, config=config)
 
     @cached_property
     def registration(self) -> Any:
         """A Metering client for ResolveCustomer, with botocore's own retries."""
-        return boto3.client(
-            "meteringmarketplace", region_name=self.settings.aws_region, config=AWS_CONFIG
-        )
+        return client("meteringmarketplace", region=self.settings.aws_region, config=aws_config())
 
     def close(self) -> None:
         for close in reversed(self._closers):

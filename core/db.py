@@ -9,17 +9,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlmodel import Session
 
 from core.errors import ConfigError
+from core.migrations.head import HEAD
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Any fixed number: serialises schema upgrades of several replicas on PostgreSQL.
@@ -74,6 +74,8 @@ def session_scope(engine: Engine) -> Iterator[Session]:
 
 
 def alembic_config(engine: Engine) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["engine"] = engine
@@ -81,10 +83,22 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def schema_is_current(engine: Engine) -> bool:
-    head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+    """Whether the database is at the newest migration: one query against the head
+    written down in core/migrations/head.py (Alembic, which reads every migration
+    script, is imported only to upgrade)."""
     with engine.connect() as connection:
-        current = MigrationContext.configure(connection).get_current_revision()
-    return current == head
+        try:
+            current = connection.execute(text("SELECT version_num FROM alembic_version")).all()
+        except (OperationalError, ProgrammingError) as exc:
+            if not _no_such_table(exc):
+                raise
+            return False  # a new database
+    return [row[0] for row in current] == [HEAD]
+
+
+def _no_such_table(exc: OperationalError | ProgrammingError) -> bool:
+    text_ = str(exc.orig).lower()
+    return "no such table" in text_ or "does not exist" in text_
 
 
 def upgrade(engine: Engine) -> None:
@@ -93,6 +107,8 @@ def upgrade(engine: Engine) -> None:
         if engine.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _MIGRATION_LOCK})
         try:
+            from alembic import command
+
             config = alembic_config(engine)
             config.attributes["connection"] = connection
             command.upgrade(config, "head")

@@ -5,6 +5,7 @@ from the command line, so `meterbot ingest` from cron posts what the ingest job 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
@@ -12,7 +13,9 @@ from core.alerts.rules import evaluate_alerts
 from core.ingest.report import IngestReport
 from core.marketplace.report import SubmitReport
 from core.notifier import Message
-from core.salesforce.sync import SyncReport
+
+if TYPE_CHECKING:  # the Salesforce client is imported by the sync, not by every pass
+    from core.salesforce.sync import SyncReport
 
 
 def ingest_notices(report: IngestReport) -> list[Message]:

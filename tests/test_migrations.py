@@ -44,3 +44,19 @@ def test_open_database_upgrades_a_new_file(tmp_path):
     url = f"sqlite:///{tmp_path}/fresh.db"
     engine = open_database(url)
     assert schema_is_current(engine)
+
+
+def test_the_head_start_up_checks_against_is_the_newest_migration(tmp_path):
+    from alembic.script import ScriptDirectory
+
+    from core.db import alembic_config
+    from core.migrations.head import HEAD
+
+    engine = make_engine(f"sqlite:///{tmp_path}/h.db")
+    assert ScriptDirectory.from_config(alembic_config(engine)).get_current_head() == HEAD
+    assert not schema_is_current(engine)  # a new database: no version table yet
+    upgrade(engine)
+    assert schema_is_current(engine)
+    with engine.begin() as conn:  # an older database is upgraded
+        conn.execute(text("UPDATE alembic_version SET version_num = '0003_reconcile_runs'"))
+    assert not schema_is_current(engine)

@@ -16,8 +16,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import aiohttp
-
 from core.errors import ExternalServiceError
 from core.notifier import Message
 from core.settings import Settings
@@ -68,6 +66,8 @@ def post_notices(settings: Settings, messages: Sequence[Message]) -> None:
 
 async def _post(settings: Settings, messages: Sequence[Message]) -> None:
     # Imported here: the Slack stack would slow every verb that posts nothing.
+    import aiohttp
+
     from bot.notifier import SlackNotifier
     from bot.slack.client import build_web_client
 

@@ -3,7 +3,8 @@
     python -m core.migrations.new "add invoice notes"
 
 It upgrades a scratch SQLite database to the newest migration and lets Alembic
-compare it with the models; read the generated file before committing it.
+compare it with the models; read the generated file before committing it, and write
+its revision into core/migrations/head.py.
 """
 
 from __future__ import annotations
