@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import text
 from sqlmodel import Session
@@ -45,6 +46,24 @@ _DONE = text(
     RETURNING t.id
     """
 )
+
+
+_KNOWN = text(
+    """
+    SELECT t.key, t.etag, t.status, t.retry_after, t.claimed_at, t.finished_at
+    FROM unnest(CAST(:keys AS varchar[])) AS k(key)
+    JOIN ingestedobject AS t ON t.source = :source AND t.key = k.key
+    """
+)
+
+
+def known_rows(session: Session, *, source: str, keys: Sequence[str]) -> list[Any]:
+    """(key, etag, status, retry_after, claimed_at, finished_at) of the objects on record.
+
+    A join on the keys' array probes the (source, key) index once a key; an IN list
+    of hundreds of parameters was planned as a scan of the source's rows, which grow
+    by thousands within one pass (before the table's statistics catch up)."""
+    return list(session.execute(_KNOWN, {"keys": list(keys), "source": source}).all())
 
 
 def claim_rows(

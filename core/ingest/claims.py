@@ -20,7 +20,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
 
-from core.ingest.claim_sql import claim_rows, mark_rows_done
+from core.ingest.claim_sql import claim_rows, known_rows, mark_rows_done
 from core.ingest.failures import next_step
 from core.ingest.read.records import batched
 from core.ingest.sources.base import ObjectRef
@@ -51,9 +51,13 @@ class Known:
 def known_objects(session: Session, *, source: str, keys: Sequence[str]) -> dict[str, list[Known]]:
     """What this source's objects with these keys have been through, by key (plain
     columns, not ORM objects: a pass over thousands of done objects stays cheap)."""
+    known: dict[str, list[Known]] = {}
+    if _postgresql(session):
+        for key, *values in known_rows(session, source=source, keys=keys):
+            known.setdefault(key, []).append(Known(*values))
+        return known
     table = IngestedObject.__table__  # type: ignore[attr-defined]
     columns = [table.c.key, *(table.c[name] for name in Known.__dataclass_fields__)]
-    known: dict[str, list[Known]] = {}
     for batch in batched(keys, 500):
         query = select(*columns).where(table.c.source == source, table.c.key.in_(batch))
         for key, *values in session.execute(query):

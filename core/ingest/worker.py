@@ -57,6 +57,7 @@ _CLAIM_OBJECTS = 256  # claimed in one statement (fewer when large: see _claim_g
 _WAITING = 512
 _WAITING_BYTES = 2 * _READING_BYTES
 _SPREAD_HOURS = 3  # an object spanning more hours than this is gathered with others
+_MANY_KEYS = 1000  # ... if it has this many keys (customer, dimension, hour) at least
 _SETTLED = {ObjectStatus.DONE, ObjectStatus.REUPLOADED, ObjectStatus.UNREADABLE}
 
 
@@ -101,7 +102,9 @@ class PassRunner:
                 while True:
                     if self._pending is None or self._pending[0].done():
                         self._settle()
-                        if not stock:  # claims are written between commits
+                        # Claims are written between commits, and ahead of the reads: a
+                        # stock that runs dry would leave the reads waiting for a commit.
+                        if len(stock) < _CLAIM_OBJECTS:
                             stock.extend(next(claims, []))
                     while stock and _room(reading, ready):
                         group = _next_read(stock)
@@ -328,7 +331,8 @@ class _Ready:
 
     def add(self, taken: Claim, result: ObjectResult) -> None:
         self.objects.append((taken, result))
-        if result.rollups is not None and result.rollups.height > _SPREAD_HOURS:
+        # Only an object of many keys is worth the look (and the merge).
+        if result.rollups is not None and result.rollups.height >= _MANY_KEYS:
             self.widest = max(self.widest, result.rollups["hour"].n_unique())
 
     @property
