@@ -49,8 +49,7 @@ def test_open_database_upgrades_a_new_file(tmp_path):
 def test_the_head_start_up_checks_against_is_the_newest_migration(tmp_path):
     from alembic.script import ScriptDirectory
 
-    from core.db import alembic_config
-    from core.migrations.head import HEAD
+    from core.db import HEAD, alembic_config
 
     engine = make_engine(f"sqlite:///{tmp_path}/h.db")
     assert ScriptDirectory.from_config(alembic_config(engine)).get_current_head() == HEAD

@@ -77,16 +77,20 @@ def read_bundle(
     """Each object's result (or the error that kept it from being read), in order."""
     fetched = list(fetcher.map(lambda ref: _fetch(source, ref, progress), refs))
     outcomes: dict[int, Outcome] = {}
+    texts: dict[int, bytes] = {}  # by the object's place in `refs`
+    alone: list[int] = []
     for index, item in enumerate(fetched):
         if isinstance(item, Exception):
             outcomes[index] = item
-    joined = [i for i, item in enumerate(fetched) if isinstance(item, _Fetched) and item.text]
-    alone = [i for i, item in enumerate(fetched) if isinstance(item, _Fetched) and not item.text]
-    if joined:
-        texts = [fetched[i].text for i in joined]  # type: ignore[union-attr]
-        read, unusual = _read_joined(texts, context)  # type: ignore[arg-type]
-        outcomes |= {joined[n]: result for n, result in read.items()}
-        alone += [joined[n] for n in unusual]
+        elif item.text:
+            texts[index] = item.text
+        else:
+            alone.append(index)
+    if texts:
+        places = list(texts)
+        read, unusual = _read_joined(list(texts.values()), context)
+        outcomes |= {places[n]: result for n, result in read.items()}
+        alone += [places[n] for n in unusual]
     for index in alone:
         item = fetched[index]
         assert isinstance(item, _Fetched)
@@ -106,9 +110,7 @@ def _fetch(source: UsageSource, ref: ObjectRef, progress: Progress | None) -> _F
     if progress is not None:
         progress(ref.size)
     item = _Fetched(ref, raw, opened.content_encoding)
-    fmt, gzipped = detect_format(ref.key, opened.content_encoding)
-    if fmt is not Format.JSONL:
-        return item  # Content-Encoding said nothing of the format: read it alone
+    gzipped = detect_format(ref.key, opened.content_encoding)[1]
     try:
         text = gzip.decompress(raw) if gzipped else raw
     except (OSError, EOFError):  # read alone, which reports the error as it always does

@@ -4,7 +4,7 @@
 
 It upgrades a scratch SQLite database to the newest migration and lets Alembic
 compare it with the models; read the generated file before committing it, and write
-its revision into core/migrations/head.py.
+its revision into `HEAD` in core/db.py.
 """
 
 from __future__ import annotations
