@@ -50,7 +50,7 @@ _DONE = text(
 
 _KNOWN = text(
     """
-    SELECT t.key, t.etag, t.status, t.retry_after, t.claimed_at, t.finished_at
+    SELECT t.key, t.etag, t.status, t.retry_after, t.claimed_at, t.finished_at, t.lease_until
     FROM unnest(CAST(:keys AS varchar[])) AS k(key)
     JOIN ingestedobject AS t ON t.source = :source AND t.key = k.key
     """
@@ -58,7 +58,8 @@ _KNOWN = text(
 
 
 def known_rows(session: Session, *, source: str, keys: Sequence[str]) -> list[Any]:
-    """(key, etag, status, retry_after, claimed_at, finished_at) of the objects on record.
+    """(key, etag, status, retry_after, claimed_at, finished_at, lease_until) of the
+    objects on record.
 
     A join on the keys' array probes the (source, key) index once a key; an IN list
     of hundreds of parameters was planned as a scan of the source's rows, which grow

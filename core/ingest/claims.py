@@ -16,7 +16,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, bindparam, or_, select, tuple_, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
 
@@ -46,6 +45,7 @@ class Known:
     retry_after: datetime | None
     claimed_at: datetime
     finished_at: datetime | None
+    lease_until: datetime | None
 
 
 def known_objects(session: Session, *, source: str, keys: Sequence[str]) -> dict[str, list[Known]]:
@@ -269,7 +269,9 @@ def record_reupload(
     """Keep a new version of a counted key on record, uncounted, with a quarantine note.
 
     False if it was already recorded (by this or another worker)."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    insert: Any = sqlite_insert
+    if _postgresql(session):  # the dialect's module is imported only where it is used
+        from sqlalchemy.dialects.postgresql import insert
     row = {"source": source, "key": ref.key, "etag": ref.etag, "size": ref.size}
     row |= {"status": ObjectStatus.REUPLOADED, "claimed_at": now, "finished_at": now}
     row |= {"reasons": {"reuploaded": 1}, "rejected": 0, "records": 0, "unmatched": 0}

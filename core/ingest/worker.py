@@ -158,6 +158,9 @@ class PassRunner:
         if any(_pausing(row, self.clock()) for row in same):
             self.report.pausing += 1
             return False
+        if any(_held(row, self.clock()) for row in same):  # another worker is on it
+            self.report.in_progress += 1
+            return False
         others = [r for r in known if r.etag != ref.etag]
         counted = [r for r in others if r.status in (ObjectStatus.DONE, ObjectStatus.CLAIMED)]
         if counted and not any(row.etag == ref.etag for row in known):
@@ -277,6 +280,14 @@ def _claim_groups(refs: list[ObjectRef]) -> Iterator[list[ObjectRef]]:
         group.append(ref)
     if group:
         yield group
+
+
+def _held(row: Known, now: datetime) -> bool:
+    """Claimed by a worker whose lease still runs: trying to claim it would only wait
+    on that worker's row and fail."""
+    return (
+        row.status == ObjectStatus.CLAIMED and row.lease_until is not None and row.lease_until > now
+    )
 
 
 def _pausing(row: Known, now: datetime) -> bool:
