@@ -24,6 +24,7 @@ from scheduler.jobs import Jobs
 from scheduler.locks import ProcessLocks
 from scheduler.runner import build_scheduler, running_scheduler
 from tests.scheduler.conftest import (
+    FORCED,
     Clock,
     Completions,
     RecordingNotifier,
@@ -47,7 +48,7 @@ def tick(scheduler: Any, job: str = "ingest") -> None:
 async def test_a_failing_job_is_reported_once_and_again_when_it_recovers(
     engine: Engine, tmp_path: Path
 ) -> None:
-    svc = services(engine, METERBOT_SCHEDULE_INGEST="* * * * *", METERBOT_USAGE_URL=str(tmp_path))
+    svc = services(engine, METERBOT_SCHEDULE_INGEST=FORCED, METERBOT_USAGE_URL=str(tmp_path))
     notifier, clock = RecordingNotifier(), Clock()
     broken = threading.Event()
     broken.set()
@@ -100,7 +101,7 @@ async def test_missed_ticks_are_coalesced_into_one_run(engine: Engine) -> None:
 async def test_two_replicas_run_each_tick_once(
     engine: Engine, database_url: str, tmp_path: Path
 ) -> None:
-    env = {"METERBOT_SCHEDULE_INGEST": "* * * * *", "METERBOT_USAGE_URL": str(tmp_path)}
+    env = {"METERBOT_SCHEDULE_INGEST": FORCED, "METERBOT_USAGE_URL": str(tmp_path)}
     clock, calls = Clock(), []
     other_engine = make_engine(database_url)
     replicas = []
@@ -137,7 +138,7 @@ async def test_a_long_run_holds_the_advisory_lock_across_replicas(postgres_url: 
     clock = Clock(datetime(2031, 1, 1, 0, 0, tzinfo=UTC))  # ticks no other test uses
     replicas = []
     for name, eng in zip("ab", engines, strict=True):
-        svc = services(eng, METERBOT_SCHEDULE_INGEST="* * * * *", METERBOT_USAGE_URL="/tmp")
+        svc = services(eng, METERBOT_SCHEDULE_INGEST=FORCED, METERBOT_USAGE_URL="/tmp")
 
         def slow_pass(engine: Engine, *, worker: str, **kwargs: Any) -> IngestReport:
             calls.append(worker)
@@ -176,7 +177,7 @@ async def test_an_alert_posted_by_the_ingest_job_is_not_repeated(
     folder = tmp_path / "usage"
     folder.mkdir()
     usage_file(folder / "a.jsonl", "cluster-acme", "api_requests", [700, 800])
-    svc = services(engine, METERBOT_SCHEDULE_INGEST="* * * * *", METERBOT_USAGE_URL=str(folder))
+    svc = services(engine, METERBOT_SCHEDULE_INGEST=FORCED, METERBOT_USAGE_URL=str(folder))
     notifier = RecordingNotifier()
     scheduler = build_scheduler(svc, notifier, clock=clock)
     done = Completions(scheduler)
@@ -257,7 +258,7 @@ async def test_monthly_invoices_missed_while_down_run_once_at_start_up(engine: E
 
 async def test_an_unreachable_database_is_posted_once_and_its_return_once(tmp_path: Path) -> None:
     down = make_engine("postgresql+psycopg://meterbot@127.0.0.1:1/gone")
-    svc = services(down, METERBOT_SCHEDULE_INGEST="* * * * *")
+    svc = services(down, METERBOT_SCHEDULE_INGEST=FORCED)
     notifier, clock = RecordingNotifier(), Clock()
     jobs = Jobs(services=svc, notifier=notifier, replica="r1")
     # Process locks, so that only the run's own claim finds the database gone (and back).

@@ -13,7 +13,7 @@ from bot.notifier import SlackNotifier
 from scheduler.jobs import Jobs
 from scheduler.runner import build_scheduler
 from tests.fakes.slack_api import SlackApiStandIn
-from tests.scheduler.conftest import Clock, Completions, eventually, services
+from tests.scheduler.conftest import FORCED, Clock, Completions, eventually, services
 from tests.scheduler.data import build_world
 
 
@@ -25,7 +25,7 @@ async def test_a_digest_and_a_failure_are_posted_to_the_channel(
         s.commit()
     env = {
         "METERBOT_CHANNEL": "C0OPS",
-        "METERBOT_SCHEDULE_INGEST": "* * * * *",
+        "METERBOT_SCHEDULE_INGEST": FORCED,
         "METERBOT_SCHEDULE_DAILY_DIGEST": "0 8 * * *",
         "METERBOT_USAGE_URL": str(tmp_path / "missing-folder"),
     }
