@@ -203,8 +203,8 @@ def mark_done(session: Session, claim: Claim, *, now: datetime, counts: dict[str
 def mark_all_done(
     session: Session, done: Sequence[tuple[Claim, dict[str, object]]], *, now: datetime
 ) -> bool:
-    """Mark every claimed object done with its counts, in two statements; False (roll
-    back then) unless every claim is still this worker's."""
+    """Mark every claimed object done with its counts (one statement on PostgreSQL, two
+    on SQLite); False (roll back then) unless every claim is still this worker's."""
     if _postgresql(session):
         rows = [(claim.object_id, claim.token, counts) for claim, counts in done]
         return mark_rows_done(session, rows, now=now) == len(done)

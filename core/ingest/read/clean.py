@@ -40,7 +40,7 @@ class CleanRule:
     """What a clean row may contain: the known dimension keys and the inner hours."""
 
     dimensions: list[str]
-    hours: dict[str, datetime]  # hour text -> the hour, strictly inside the range
+    hours: list[str]  # hour texts of the hours strictly inside the range
 
     @classmethod
     def of(cls, dimensions: list[str], *, now: datetime, max_age: timedelta) -> CleanRule:
@@ -49,12 +49,12 @@ class CleanRule:
 
 
 @lru_cache(maxsize=4)  # a pass reads many objects with the same range
-def _inner_hours(now: datetime, max_age: timedelta) -> dict[str, datetime]:
+def _inner_hours(now: datetime, max_age: timedelta) -> list[str]:
     latest = _hour(now + MAX_AHEAD)
     hour = max(_hour(now - max_age) + _ONE_HOUR, latest - _MAX_HOURS * _ONE_HOUR)
-    hours = {}
+    hours = []
     while hour < latest:
-        hours[f"{hour:{HOUR_TEXT}}"] = hour
+        hours.append(f"{hour:{HOUR_TEXT}}")
         hour += _ONE_HOUR
     return hours
 
@@ -86,7 +86,7 @@ def split_clean(
         ~pl.col("unfit"),
         pl.col("customer").is_not_null(),
         pl.col("dimension").is_in(rule.dimensions),
-        pl.col("hour_text").is_in(list(rule.hours)),
+        pl.col("hour_text").is_in(rule.hours),
         pl.col("min") >= 0,
     ).fill_null(False)
     groups = groups.with_columns(clean=clean)

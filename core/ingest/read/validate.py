@@ -49,7 +49,6 @@ _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 class Validated:
     valid: pl.DataFrame  # customer, dimension, hour_text, ts_key (sortable time text), q
     rejected: pl.DataFrame  # line, reason
-    hours: dict[str, datetime]  # hour_text -> the hour, for every valid row
 
 
 def validate(
@@ -60,12 +59,10 @@ def validate(
     max_age: timedelta = DEFAULT_MAX_AGE,
 ) -> Validated:
     frame = _time_keys(frame)
-    hours = _hours(frame["hour_text"])
+    readable = _readable_hours(frame["hour_text"])
     quantity, quantity_reason = parse_quantities(frame["quantity"])
     frame = frame.with_columns(q=quantity, q_reason=quantity_reason)
     frame = _range_flags(frame, now + MAX_AHEAD, now - max_age)
-    known = {text: hour for text, hour in hours.items() if hour is not None}
-    readable = list(known)
     good = _usable(readable, list(dimensions))
     checked = frame.with_columns(good=good)
     # Select before filtering (a filter copies every column it is given), and name
@@ -77,7 +74,7 @@ def validate(
         valid = valid.filter(checked["good"])
         bad = checked.filter(~pl.col("good"))
         rejected = bad.select("line", _reason(readable, list(dimensions)).alias("reason"))
-    return Validated(valid, rejected, known)
+    return Validated(valid, rejected)
 
 
 def _usable(hours: list[str], dimensions: list[str]) -> pl.Expr:
@@ -136,15 +133,17 @@ def time_key(iso_utc: pl.Expr) -> pl.Expr:
     return pl.when(whole).then(text + ".").otherwise(text).str.pad_end(26, "0").str.slice(0, 26)
 
 
-def _hours(hour_text: pl.Series) -> dict[str, datetime | None]:
-    """Each distinct hour once (a 13th month or a 25th hour is no hour)."""
-    hours: dict[str, datetime | None] = {}
+def _readable_hours(hour_text: pl.Series) -> list[str]:
+    """The distinct hour texts that name an hour (a 13th month or a 25th hour does not),
+    each parsed once."""
+    readable = []
     for text in hour_text.drop_nulls().unique().to_list():
         try:
-            hours[text] = datetime.strptime(text, HOUR_TEXT).replace(tzinfo=UTC)
+            datetime.strptime(text, HOUR_TEXT).replace(tzinfo=UTC)
         except ValueError:
-            hours[text] = None
-    return hours
+            continue
+        readable.append(text)
+    return readable
 
 
 def _range_flags(frame: pl.DataFrame, latest: datetime, earliest: datetime) -> pl.DataFrame:
