@@ -13,14 +13,15 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 
 import polars as pl
-from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
 from core.formatting import quantity
+from core.ingest.rollup_sql import insert_frame
 from core.marketplace.window import earliest_open_hour
-from core.models import Aggregation, Customer, Dimension, LateUsage
+from core.models import Aggregation, Customer, Dimension, LateOutcome, LateUsage
 from core.periods import hour_list
 
 WHAT_HAPPENS = {
@@ -36,8 +37,14 @@ def late_part(rollups: pl.DataFrame | None, now: datetime) -> pl.DataFrame | Non
     earliest = earliest_open_hour(now)
     if rollups["hour"].min() >= earliest:  # type: ignore[operator]
         return None  # the common case, without a filter
-    late = rollups.filter(pl.col("hour") < earliest)
+    late = rollups.filter(_before(earliest))
     return late if late.height else None
+
+
+@lru_cache(maxsize=4)
+def _before(earliest: datetime) -> pl.Expr:
+    # Polars takes a quarter of a millisecond to make a time-zoned datetime literal.
+    return pl.col("hour") < earliest
 
 
 def note_late(session: Session, rollups: pl.DataFrame | None, *, now: datetime) -> None:
@@ -45,13 +52,15 @@ def note_late(session: Session, rollups: pl.DataFrame | None, *, now: datetime) 
     late = late_part(rollups, now)
     if late is None:
         return
-    keys = late.select("customer_id", "dimension_id", "hour").unique().iter_rows()
-    rows = [
-        {"customer_id": c, "dimension_id": d, "hour": h, "units": Decimal(0),
-         "billable": Decimal(0), "outcome": "found", "found_at": now}
-        for c, d, h in keys
-    ]  # fmt: skip
-    session.execute(insert(LateUsage), rows)
+    # A backlog caught up may note tens of thousands of hours: inserted in bulk.
+    found = late.select("customer_id", "dimension_id", "hour").unique(maintain_order=True)
+    found = found.with_columns(
+        units=pl.lit("0"),
+        billable=pl.lit("0"),
+        outcome=pl.lit(LateOutcome.FOUND.value),
+        found_at=pl.lit(now),
+    )
+    insert_frame(session, LateUsage.__table__.name, found)  # type: ignore[attr-defined]
 
 
 @dataclass
@@ -61,6 +70,9 @@ class _Found:
     count: int = 0
 
 
+_FEW_ROWS = 64
+
+
 @dataclass
 class LateFound:
     """Late usage counted in one ingestion pass, per (customer id, dimension id)."""
@@ -68,13 +80,22 @@ class LateFound:
     by_pair: dict[tuple[int, int], _Found] = field(default_factory=lambda: defaultdict(_Found))
 
     def add(self, rollups: pl.DataFrame | None, now: datetime) -> None:
-        late = late_part(rollups, now)
-        if late is None:
+        """Runs on the pass's own thread for each object counted: a Polars query started
+        here queues behind the reads', which would cost a backlog of many small objects
+        seconds, so a small object's few rows are compared in Python instead."""
+        earliest = earliest_open_hour(now)
+        if rollups is None or not rollups.height:
             return
-        for row in late.iter_rows(named=True):
+        if rollups["hour"].min() >= earliest:  # type: ignore[operator]
+            return  # the common case: no hour of it is late
+        if rollups.height > _FEW_ROWS:
+            rollups = rollups.filter(_before(earliest))
+        for row in rollups.iter_rows(named=True):
+            if row["hour"] >= earliest:
+                continue
             found = self.by_pair[(row["customer_id"], row["dimension_id"])]
             found.hours.add(row["hour"])
-            found.sum += Decimal(str(row["sum"]))
+            found.sum += row["sum"]
             found.count += row["count"]
 
     def __bool__(self) -> bool:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import polars as pl
+from sqlalchemy import Connection
 from sqlmodel import Session
 
 from core.ingest.read.validate import QUANTITY
@@ -80,15 +81,33 @@ def _staged(session: Session, target: Target, frame: pl.DataFrame) -> str:
         f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging} ({columns}) ON COMMIT DELETE ROWS"
     )
     connection.exec_driver_sql(f"TRUNCATE {staging}")  # a rolled-back try leaves none, too
+    _copy(connection, staging, frame)
+    return staging
+
+
+def insert_frame(session: Session, table: str, frame: pl.DataFrame) -> None:
+    """Insert the frame's rows as they are (no conflicts expected): COPY on PostgreSQL,
+    one executemany of text values on SQLite; no value passes through SQLAlchemy's types."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        _copy(connection, table, frame)
+        return
+    names = ", ".join(f'"{c}"' for c in frame.columns)
+    marks = ", ".join("?" for _ in frame.columns)
+    connection.exec_driver_sql(
+        f"INSERT INTO {table} ({names}) VALUES ({marks})", _as_text(frame, _SQLITE_TIME).rows()
+    )
+
+
+def _copy(connection: Connection, table: str, frame: pl.DataFrame) -> None:
     names = ", ".join(f'"{c}"' for c in frame.columns)
     data = _as_text(frame, _PG_TIME).write_csv(include_header=False).encode()
     raw: Any = connection.connection.dbapi_connection  # psycopg's own connection
     with (
         raw.cursor() as cursor,
-        cursor.copy(f"COPY {staging} ({names}) FROM STDIN (FORMAT csv)") as copy,
+        cursor.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT csv)") as copy,
     ):
         copy.write(data)
-    return staging
 
 
 def insert_new_lock_rest(session: Session, target: Target, frame: pl.DataFrame) -> pl.DataFrame:
