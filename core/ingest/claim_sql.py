@@ -1,16 +1,17 @@
-"""Claims and done marks on PostgreSQL: many rows through one statement of arrays.
+"""Claims and done marks in bulk: on PostgreSQL through one statement of arrays.
 
 A multi-row VALUES list has as many parameters as rows, so psycopg converts and
 the server plans each such statement anew; `unnest` over a few arrays keeps the
 statement the same whatever the number of objects, which matters when a pass
-claims and marks thousands of small objects.
+claims and marks thousands of small objects. On SQLite, done marks are one
+prepared UPDATE run for every object (an executemany, in-process, by primary key).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import text
@@ -46,6 +47,14 @@ _DONE = text(
     RETURNING t.id
     """
 )
+
+
+_SQLITE_DONE = """
+    UPDATE ingestedobject
+    SET status = ?, finished_at = ?, lease_until = NULL, error = NULL, failures = 0,
+        retry_after = NULL, records = ?, rejected = ?, unmatched = ?, reasons = ?
+    WHERE id = ? AND claim_token = ? AND status = ?
+    """
 
 
 _KNOWN = text(
@@ -99,3 +108,30 @@ def mark_rows_done(
         "now": now,
     }
     return len(session.execute(_DONE, params).all())
+
+
+def sqlite_mark_rows_done(
+    session: Session, done: Sequence[tuple[int, str, dict[str, object]]], *, now: datetime
+) -> int:
+    """SQLite: the same as mark_rows_done, with values as SQLite keeps them (times as
+    SQLAlchemy writes them: naive UTC text)."""
+    finished = now.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    rows = [
+        (
+            ObjectStatus.DONE.value,
+            finished,
+            *(counts.get(name, 0) for name in _COUNTS),
+            json.dumps(counts.get("reasons", {})),
+            object_id,
+            token,
+            ObjectStatus.CLAIMED.value,
+        )
+        for object_id, token, counts in done
+    ]
+    raw: Any = session.connection().connection.dbapi_connection  # sqlite3's own connection
+    cursor = raw.cursor()
+    try:
+        cursor.executemany(_SQLITE_DONE, rows)
+        return int(cursor.rowcount)  # summed over the rows by sqlite3
+    finally:
+        cursor.close()

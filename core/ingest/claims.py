@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, or_, select, tuple_, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
 
-from core.ingest.claim_sql import claim_rows, known_rows, mark_rows_done
+from core.ingest.claim_sql import claim_rows, known_rows, mark_rows_done, sqlite_mark_rows_done
 from core.ingest.failures import next_step
 from core.ingest.read.records import batched
 from core.ingest.sources.base import ObjectRef
@@ -203,36 +203,12 @@ def mark_done(session: Session, claim: Claim, *, now: datetime, counts: dict[str
 def mark_all_done(
     session: Session, done: Sequence[tuple[Claim, dict[str, object]]], *, now: datetime
 ) -> bool:
-    """Mark every claimed object done with its counts (one statement on PostgreSQL, two
-    on SQLite); False (roll back then) unless every claim is still this worker's."""
+    """Mark every claimed object done with its counts, in one statement; False (roll
+    back then) unless every claim is still this worker's."""
+    rows = [(claim.object_id, claim.token, counts) for claim, counts in done]
     if _postgresql(session):
-        rows = [(claim.object_id, claim.token, counts) for claim, counts in done]
         return mark_rows_done(session, rows, now=now) == len(done)
-    pairs = [(claim.object_id, claim.token) for claim, _ in done]
-    held = session.execute(
-        update(IngestedObject)
-        .where(
-            tuple_(col(IngestedObject.id), col(IngestedObject.claim_token)).in_(pairs),
-            col(IngestedObject.status) == ObjectStatus.CLAIMED,
-        )
-        .values(
-            status=ObjectStatus.DONE,
-            finished_at=now,
-            lease_until=None,
-            error=None,
-            failures=0,
-            retry_after=None,
-        )
-        .returning(col(IngestedObject.id))
-    ).all()
-    if len(held) != len(done):
-        return False
-    table = IngestedObject.__table__  # type: ignore[attr-defined]
-    counts = [{"object_id": claim.object_id, **values} for claim, values in done]
-    names: dict[str, Any] = {name: bindparam(name) for name in done[0][1]}
-    statement = update(table).where(table.c.id == bindparam("object_id")).values(names)
-    session.connection().execute(statement, counts)
-    return True
+    return sqlite_mark_rows_done(session, rows, now=now) == len(done)
 
 
 def mark_failed(
