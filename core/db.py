@@ -27,7 +27,7 @@ _WAL_CHECKPOINT_PAGES = 10_000
 # The newest migration: start-up compares the database with it in one query instead
 # of reading every migration script. Write a new migration's revision here
 # (tests/test_migrations.py fails until it names the head Alembic finds).
-HEAD = "ingest_unreadable_objects"
+HEAD = "rollup_references_per_batch"
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:

@@ -13,9 +13,10 @@ from __future__ import annotations
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection
+from sqlalchemy import Connection, bindparam, text
 from sqlmodel import Session
 
+from core.ingest.read.records import batched
 from core.ingest.read.validate import QUANTITY
 from core.ingest.rollup_tables import Target
 
@@ -108,6 +109,22 @@ def _copy(connection: Connection, table: str, frame: pl.DataFrame) -> None:
         cursor.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT csv)") as copy,
     ):
         copy.write(data)
+
+
+def existing_ids(session: Session, table: str, ids: list[int]) -> set[int]:
+    """Which of `ids` are rows of `table`; on PostgreSQL, locked FOR KEY SHARE."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        query = text(f"SELECT id FROM {table} WHERE id = ANY(:ids) ORDER BY id FOR KEY SHARE")
+        return set(connection.execute(query, {"ids": ids}).scalars())
+    query = text(f"SELECT id FROM {table} WHERE id IN :ids").bindparams(
+        bindparam("ids", expanding=True)
+    )
+    return {
+        found
+        for part in batched(ids, _SQLITE_IN_LIMIT)
+        for found in connection.execute(query, {"ids": part}).scalars()
+    }
 
 
 def insert_new_lock_rest(session: Session, target: Target, frame: pl.DataFrame) -> pl.DataFrame:

@@ -37,6 +37,7 @@ def _write(session: Session, target: Target, frame: pl.DataFrame | None) -> None
     if frame is None or frame.is_empty():
         return
     frame = frame.select(*target.keys, *VALUES).sort(target.keys)
+    check_references(session, target, frame)
     if session.get_bind().dialect.name == "postgresql":
         rollup_sql.pg_upsert(session, target, frame)
         return
@@ -45,6 +46,19 @@ def _write(session: Session, target: Target, frame: pl.DataFrame | None) -> None
         rollup_sql.update_rows(
             session, target, merge_frames(stored, frame, target.keys, target.reopens)
         )
+
+
+def check_references(session: Session, target: Target, frame: pl.DataFrame) -> None:
+    """What a foreign key would check row by row, once for the whole batch: every
+    customer and dimension id the rows name exists. On PostgreSQL those rows are also
+    locked (FOR KEY SHARE, as a foreign key's check locks them) until commit, so none
+    can be deleted under the batch; on SQLite the transaction holds the write lock."""
+    for column, table in target.references:
+        wanted = frame[column].unique().to_list()
+        missing = set(wanted) - rollup_sql.existing_ids(session, table, wanted)
+        if missing:
+            shown = ", ".join(str(i) for i in sorted(missing)[:10])
+            raise ValueError(f"{target.table}: no {table} has the id {shown}")
 
 
 def merge_frames(

@@ -7,7 +7,10 @@ import logging
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine
+import polars as pl
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
 from core.db import session_scope
@@ -17,6 +20,8 @@ from core.ingest.objects import ObjectResult, read_object
 from core.ingest.pipeline import load_context
 from core.ingest.read.formats import CHUNK_BYTES
 from core.ingest.read.validate import DEFAULT_MAX_AGE
+from core.ingest.rollup_tables import ROLLUPS
+from core.ingest.rollup_writer import check_references
 from core.ingest.sources.open import open_source
 from core.ingest.synthetic import write_usage_files
 from core.models import IngestedObject
@@ -112,3 +117,40 @@ def test_in_a_batch_the_later_object_wins_a_tie_for_last(
     assert "one by one" not in caplog.text  # committed together
     [(total, count, _, _, last, _)] = rollup_rows(engine).values()
     assert (total, count, last) == (16, 2, 9)
+
+
+def test_usage_naming_a_customer_that_is_gone_is_not_counted(
+    engine: Engine, catalog, usage: Path
+) -> None:
+    # Rollups hold no foreign key (one check a batch instead of one a row): the check
+    # must still refuse an id no customer has, and only that object's commit.
+    write_hours(usage, 3)
+    batch = claimed_and_read(engine, usage)
+    stray = batch[1][1]
+    assert stray.rollups is not None
+    stray.rollups = stray.rollups.with_columns(customer_id=pl.lit(987_654, pl.Int64))
+    outcomes = commit_objects(engine, batch, now=NOW)
+    assert outcomes[0] is True and outcomes[2] is True
+    assert isinstance(outcomes[1], ValueError)
+    assert "hourlyrollup: no customer has the id 987654" in str(outcomes[1])
+    assert 987_654 not in {customer for customer, _, _ in rollup_rows(engine)}
+    with Session(engine) as session:
+        statuses = {o.key: o.status for o in session.exec(select(IngestedObject))}
+    assert sorted(statuses.values()) == ["claimed", "done", "done"]  # retried next pass
+
+
+@pytest.mark.postgres
+def test_a_customer_in_a_batch_cannot_be_deleted_until_it_commits(
+    engine: Engine, catalog, usage: Path
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("row locks: PostgreSQL")
+    customer = catalog.customers[USAGE_IDS[0]]
+    dimension = catalog.dimensions[DIMENSIONS[0]]
+    frame = pl.DataFrame({"customer_id": [customer], "dimension_id": [dimension]})
+    with session_scope(engine) as session:
+        check_references(session, ROLLUPS, frame)  # as a batch's commit does first
+        with engine.connect() as other:
+            other.execute(text("SET lock_timeout = '200ms'"))
+            with pytest.raises(OperationalError, match="lock timeout"):
+                other.execute(text("DELETE FROM customer WHERE id = :c"), {"c": customer})
