@@ -37,26 +37,29 @@ _MAX_HOURS = 20_000  # older clean-looking rows (over two years) take the genera
 
 @dataclass(frozen=True)
 class CleanRule:
-    """What a clean row may contain: the known dimension keys and the inner hours."""
+    """What a clean row may contain: the known dimension keys and the inner hours.
 
-    dimensions: list[str]
-    hours: list[str]  # hour texts of the hours strictly inside the range
+    Both are Polars lists made once a pass (`is_in` given a Python list converts it
+    anew on every call, for every chunk and object: up to 20,000 hour texts)."""
+
+    dimensions: pl.Series  # one list of the keys
+    hours: pl.Series  # one list of the hour texts of the hours strictly inside the range
 
     @classmethod
     def of(cls, dimensions: list[str], *, now: datetime, max_age: timedelta) -> CleanRule:
         """Hours whose every instant is after `now - max_age` and before `now + 1h`."""
-        return cls(dimensions, _inner_hours(now, max_age))
+        return cls(pl.Series(dimensions, dtype=pl.String).implode(), _inner_hours(now, max_age))
 
 
 @lru_cache(maxsize=4)  # a pass reads many objects with the same range
-def _inner_hours(now: datetime, max_age: timedelta) -> list[str]:
+def _inner_hours(now: datetime, max_age: timedelta) -> pl.Series:
     latest = _hour(now + MAX_AHEAD)
     hour = max(_hour(now - max_age) + _ONE_HOUR, latest - _MAX_HOURS * _ONE_HOUR)
     hours = []
     while hour < latest:
         hours.append(f"{hour:{HOUR_TEXT}}")
         hour += _ONE_HOUR
-    return hours
+    return pl.Series(hours, dtype=pl.String).implode()
 
 
 def _hour(moment: datetime) -> datetime:
