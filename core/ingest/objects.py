@@ -52,6 +52,7 @@ class ObjectResult:
     unmatched_ids: Counter[str] = field(default_factory=Counter)
     reasons: Counter[str] = field(default_factory=Counter)
     quarantine: list[tuple[int, str, str]] = field(default_factory=list)  # line, reason, raw
+    hours: int = 0  # distinct hours of `rollups`, counted by the pass for objects of many keys
 
     @property
     def rejected(self) -> int:

@@ -180,7 +180,17 @@ class PassRunner:
             self.report.rejected += 1
 
     def _read(self, group: list[Claim], fetcher: ThreadPoolExecutor) -> list[ReadOutcome]:
-        """Each object's result or error: one object alone, several as a bundle."""
+        """Each object's result or error, with the hours of the wide ones counted here:
+        a Polars call on the pass's own thread queues behind the reads' and holds up
+        the commits and reads that thread starts."""
+        outcomes = self._read_group(group, fetcher)
+        for outcome in outcomes:
+            if isinstance(outcome, ObjectResult):
+                outcome.hours = _hours(outcome)
+        return outcomes
+
+    def _read_group(self, group: list[Claim], fetcher: ThreadPoolExecutor) -> list[ReadOutcome]:
+        """One object alone, several as a bundle."""
         refs = [taken.ref for taken in group]
         if len(refs) > 1:
             return read_bundle(
@@ -282,6 +292,14 @@ def _claim_groups(refs: list[ObjectRef]) -> Iterator[list[ObjectRef]]:
         yield group
 
 
+def _hours(result: ObjectResult) -> int:
+    """Distinct hours of the object's rollups, counted only for one of many keys (the
+    only kind worth gathering; see _Ready)."""
+    if result.rollups is None or result.rollups.height < _MANY_KEYS:
+        return 0
+    return result.rollups["hour"].n_unique()
+
+
 def _held(row: Known, now: datetime) -> bool:
     """Claimed by a worker whose lease still runs: trying to claim it would only wait
     on that worker's row and fail."""
@@ -342,9 +360,7 @@ class _Ready:
 
     def add(self, taken: Claim, result: ObjectResult) -> None:
         self.objects.append((taken, result))
-        # Only an object of many keys is worth the look (and the merge).
-        if result.rollups is not None and result.rollups.height >= _MANY_KEYS:
-            self.widest = max(self.widest, result.rollups["hour"].n_unique())
+        self.widest = max(self.widest, result.hours)  # counted for objects of many keys
 
     @property
     def gathering(self) -> bool:
