@@ -66,6 +66,33 @@ _KNOWN = text(
 )
 
 
+# Counted, refused as a re-upload, or parked: a pass never takes such a version again.
+SETTLED = (ObjectStatus.DONE.value, ObjectStatus.REUPLOADED.value, ObjectStatus.UNREADABLE.value)
+_STATUSES_PG = text(
+    """
+    SELECT t.key, t.etag, t.status
+    FROM unnest(CAST(:keys AS varchar[])) AS k(key)
+    JOIN ingestedobject AS t ON t.source = :source AND t.key = k.key
+    """
+)
+
+
+def settled_pairs(session: Session, *, source: str, keys: Sequence[str]) -> set[tuple[str, str]]:
+    """(key, ETag) of the settled versions of these keys. Three text columns, filtered
+    here (a status condition in the query can lead PostgreSQL's planner to the status
+    index, all of a source's done rows): a pass over thousands of objects it has seen
+    asks mostly this, and needs no times converted."""
+    if session.get_bind().dialect.name == "postgresql":
+        rows = session.execute(_STATUSES_PG, {"keys": list(keys), "source": source})
+    else:
+        marks = ", ".join("?" for _ in keys)
+        rows = session.connection().exec_driver_sql(
+            f"SELECT key, etag, status FROM ingestedobject WHERE source = ? AND key IN ({marks})",
+            (source, *keys),
+        )
+    return {(key, etag) for key, etag, status in rows if status in SETTLED}
+
+
 def known_rows(session: Session, *, source: str, keys: Sequence[str]) -> list[Any]:
     """(key, etag, status, retry_after, claimed_at, finished_at, lease_until) of the
     objects on record.

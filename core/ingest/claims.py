@@ -52,6 +52,8 @@ def known_objects(session: Session, *, source: str, keys: Sequence[str]) -> dict
     """What this source's objects with these keys have been through, by key (plain
     columns, not ORM objects: a pass over thousands of done objects stays cheap)."""
     known: dict[str, list[Known]] = {}
+    if not keys:
+        return known
     if _postgresql(session):
         for key, *values in known_rows(session, source=source, keys=keys):
             known.setdefault(key, []).append(Known(*values))

@@ -30,6 +30,7 @@ from core.db import session_scope
 from core.ingest.bundle import BUNDLE_BYTES, BUNDLE_OBJECTS, FETCHES, bundleable, read_bundle
 from core.ingest.bundle import Outcome as ReadOutcome
 from core.ingest.bundle import weight as bundle_weight
+from core.ingest.claim_sql import SETTLED, settled_pairs
 from core.ingest.claims import (
     Claim,
     Known,
@@ -58,7 +59,6 @@ _WAITING = 512
 _WAITING_BYTES = 2 * _READING_BYTES
 _SPREAD_HOURS = 3  # an object spanning more hours than this is gathered with others
 _MANY_KEYS = 1000  # ... if it has this many keys (customer, dimension, hour) at least
-_SETTLED = {ObjectStatus.DONE, ObjectStatus.REUPLOADED, ObjectStatus.UNREADABLE}
 
 
 @dataclass
@@ -132,15 +132,19 @@ class PassRunner:
         """Claims in groups (one transaction each, never an empty list): made between
         commits, they keep a stock that reads start from while a commit runs. A group
         is many small objects or a few large ones, so its lease covers its reading."""
+        source = self.source.name
         for batch in batched(refs, 500):
             with session_scope(self.engine) as session:
-                known = known_objects(session, source=self.source.name, keys=[r.key for r in batch])
-            wanted = [ref for ref in batch if self._wanted(ref, known.get(ref.key, []))]
+                # A listing is mostly settled versions: asked first, as two text columns.
+                settled = settled_pairs(session, source=source, keys=[r.key for r in batch])
+                rest = [ref for ref in batch if (ref.key, ref.etag) not in settled]
+                known = known_objects(session, source=source, keys=[r.key for r in rest])
+            wanted = [ref for ref in rest if self._wanted(ref, known.get(ref.key, []))]
             for group in _claim_groups(wanted):
                 with session_scope(self.engine) as session:
                     taken = claim_many(
                         session,
-                        source=self.source.name,
+                        source=source,
                         refs=group,
                         worker=self.settings.worker,
                         now=self.clock(),
@@ -153,7 +157,7 @@ class PassRunner:
     def _wanted(self, ref: ObjectRef, known: list[Known]) -> bool:
         """Whether to try to claim the object: not settled, not a re-upload of one counted."""
         same = [row for row in known if row.etag == ref.etag]
-        if any(row.status in _SETTLED for row in same):
+        if any(row.status in SETTLED for row in same):  # settled meanwhile
             return False
         if any(_pausing(row, self.clock()) for row in same):
             self.report.pausing += 1
