@@ -26,6 +26,15 @@ LONGEST_PAUSE = timedelta(hours=1)
 _THROTTLED = {"SlowDown", "Throttling", "ThrottlingException", "RequestTimeout"}
 
 
+class MissingReference(Exception):
+    """Usage names a customer or dimension id the catalog lacks (no foreign key guards
+    the rollups: the writer checks). Not the object's fault, and the catalog may gain
+    the row, so it is passing trouble, as the foreign key's violation was."""
+
+
+_PASSING = (BotoCoreError, DBAPIError, TimeoutError, ConnectionError, MissingReference)
+
+
 @dataclass(frozen=True)
 class NextStep:
     """What a failure leaves on the object's row."""
@@ -48,7 +57,7 @@ def is_passing(exc: BaseException) -> bool:
             meta = seen.response.get("ResponseMetadata", {})
             code = seen.response.get("Error", {}).get("Code", "")
             return int(meta.get("HTTPStatusCode") or 0) >= 500 or code in _THROTTLED
-        if isinstance(seen, BotoCoreError | DBAPIError | TimeoutError | ConnectionError):
+        if isinstance(seen, _PASSING):
             return True
         seen = seen.__cause__ or seen.__context__
     return False

@@ -17,6 +17,7 @@ import polars as pl
 from sqlmodel import Session
 
 from core.ingest import rollup_sql
+from core.ingest.failures import MissingReference
 from core.ingest.rollup_tables import BY_USAGE_ID, ROLLUPS, UNMATCHED, VALUES, Target
 
 
@@ -57,8 +58,8 @@ def check_references(session: Session, target: Target, frame: pl.DataFrame) -> N
         wanted = frame[column].unique().to_list()
         missing = set(wanted) - rollup_sql.existing_ids(session, table, wanted)
         if missing:
-            shown = ", ".join(str(i) for i in sorted(missing)[:10])
-            raise ValueError(f"{target.table}: no {table} has the id {shown}")
+            shown = ", ".join(str(i) for i in sorted(missing, key=str)[:10])
+            raise MissingReference(f"{target.table}: no {table} has the id {shown}")
 
 
 def merge_frames(

@@ -39,8 +39,8 @@ _MAX_HOURS = 20_000  # older clean-looking rows (over two years) take the genera
 class CleanRule:
     """What a clean row may contain: the known dimension keys and the inner hours.
 
-    Both are Polars lists made once a pass (`is_in` given a Python list converts it
-    anew on every call, for every chunk and object: up to 20,000 hour texts)."""
+    Both are Polars lists (`is_in` given a Python list converts it anew on every call,
+    for every chunk); the hours, up to 20,000 texts, are made once a pass."""
 
     dimensions: pl.Series  # one list of the keys
     hours: pl.Series  # one list of the hour texts of the hours strictly inside the range
