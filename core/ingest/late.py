@@ -70,7 +70,7 @@ class _Found:
     count: int = 0
 
 
-_FEW_ROWS = 64
+_FEW_ROWS = 64  # compared in Python; a larger object's rollups are filtered first
 
 
 @dataclass
