@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import gzip
 import io
-from collections import Counter
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -167,11 +166,7 @@ def _split(groups: pl.DataFrame, context: Context, results: dict[int, ObjectResu
     for obj, frame in _parted(several).items():
         results[obj].by_usage_id = frame
     for obj, frame in _parted(unknown).items():
-        result = results[obj]
-        result.unmatched = frame
-        result.unmatched_records = int(frame["count"].sum())
-        ids = frame.group_by("usage_id").agg(pl.col("count").sum()).iter_rows()
-        result.unmatched_ids = Counter(dict(ids))
+        results[obj].set_unmatched(frame)
 
 
 def _parted(frame: pl.DataFrame | None) -> dict[int, pl.DataFrame]:

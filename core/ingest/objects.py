@@ -58,6 +58,13 @@ class ObjectResult:
     def rejected(self) -> int:
         return sum(self.reasons.values())
 
+    def set_unmatched(self, unknown: pl.DataFrame) -> None:
+        """Usage under ids no customer has (by UNMATCHED_KEY), and its records per id."""
+        self.unmatched = unknown
+        self.unmatched_records = int(unknown["count"].sum())
+        counts = unknown.group_by("usage_id").agg(pl.col("count").sum()).iter_rows()
+        self.unmatched_ids.update(dict(counts))
+
 
 def read_object(
     source: UsageSource,
@@ -125,10 +132,7 @@ def _split(groups: pl.DataFrame, context: Context, result: ObjectResult) -> None
         aliases=context.aliases,
     )
     if unknown.height:
-        result.unmatched = unknown
-        result.unmatched_records = int(unknown["count"].sum())
-        counts = unknown.group_by("usage_id").agg(pl.col("count").sum()).iter_rows()
-        result.unmatched_ids.update(dict(counts))
+        result.set_unmatched(unknown)
 
 
 def _quarantine(chunk: Chunk, rejected: pl.DataFrame, result: ObjectResult, cap: int) -> None:
