@@ -25,7 +25,7 @@ from core.ingest.objects import Context, Progress
 from core.ingest.read.formats import CHUNK_BYTES
 from core.ingest.read.records import FIELDS, default_fields
 from core.ingest.read.validate import DEFAULT_MAX_AGE
-from core.ingest.report import IngestReport
+from core.ingest.report import SHOWN, IngestReport
 from core.ingest.sources.base import UsageSource
 from core.ingest.unmatched import resolve_unmatched
 from core.ingest.usage_ids import several_ids
@@ -60,7 +60,7 @@ def ingest_pass(
     PassRunner(engine, source, context, report, settings).run(refs)
     if report.late:
         with session_scope(engine) as session:
-            report.late_lines = report.late.lines(session, mode=late_usage)
+            report.late_lines = report.late.lines(session, mode=late_usage, limit=SHOWN)
     report.seconds = time.monotonic() - started
     return report
 

@@ -10,7 +10,7 @@ from core.ingest.late import LateFound
 from core.ingest.read.validate import REASONS
 from core.notifier import Message, Severity
 
-_SHOWN = 10  # unmatched ids, failures and re-uploads listed by name
+SHOWN = 10  # unmatched ids, failures and re-uploads listed by name
 
 
 @dataclass
@@ -34,7 +34,7 @@ class IngestReport:
     unreadable: list[tuple[str, str]] = field(default_factory=list)  # (key, error)
     reuploaded: list[str] = field(default_factory=list)
     late: LateFound = field(default_factory=LateFound)
-    late_lines: list[str] = field(default_factory=list)  # named by the pass at its end
+    late_lines: list[str] = field(default_factory=list)  # the first SHOWN pairs, named at the end
 
     @property
     def severity(self) -> Severity:
@@ -83,20 +83,21 @@ class IngestReport:
         lines += [f"quarantined, {reason}: {self.reasons[reason]:,}" for reason in ordered]
         lines += [
             f"rejects in {key}: {count:,} lines (meterbot problems --object {key})"
-            for key, count in self.rejected_objects.most_common(_SHOWN)
+            for key, count in self.rejected_objects.most_common(SHOWN)
         ]
-        for usage_id, count in self.unmatched_ids.most_common(_SHOWN):
+        for usage_id, count in self.unmatched_ids.most_common(SHOWN):
             lines.append(f"unmatched usage id {usage_id}: {count:,} records (kept until mapped)")
-        lines += [f"failed {key}: {error}" for key, error in self.failed[:_SHOWN]]
+        lines += [f"failed {key}: {error}" for key, error in self.failed[:SHOWN]]
         lines += [
             f"unreadable, parked after {PARK_AFTER} failures: {key}: {error} "
             f"(after a fix: meterbot ingest --retry {key})"
-            for key, error in self.unreadable[:_SHOWN]
+            for key, error in self.unreadable[:SHOWN]
         ]
-        lines += [f"re-uploaded, not counted again: {key}" for key in self.reuploaded[:_SHOWN]]
-        lines += self.late_lines[:_SHOWN]
-        if len(self.late_lines) > _SHOWN:
-            lines.append(f"... and late usage of {len(self.late_lines) - _SHOWN} more pairs")
+        lines += [f"re-uploaded, not counted again: {key}" for key in self.reuploaded[:SHOWN]]
+        lines += self.late_lines
+        if self.late.pairs > len(self.late_lines):
+            more = self.late.pairs - len(self.late_lines)
+            lines.append(f"... and late usage of {more:,} more pairs")
         if self.resolved:
             lines.append(f"{self.resolved:,} earlier unmatched records moved to their customers")
         if self.pausing:

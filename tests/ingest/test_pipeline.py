@@ -70,6 +70,24 @@ def test_the_report_says_what_happened(engine: Engine, catalog, usage: Path) -> 
     assert "unmatched usage id acct-9999: 5 records (kept until mapped)" in report.as_text()
 
 
+def test_a_backlog_of_late_usage_names_a_few_pairs_and_counts_the_rest(
+    engine: Engine, catalog, usage: Path
+) -> None:
+    # Two days on, the hours are older than Marketplace takes: 12 customers x 5
+    # dimensions are late. The report names the first ten pairs and counts the others.
+    write_usage_files(
+        usage, usage_ids=USAGE_IDS, dimensions=DIMENSIONS, start=START, hours=2, seed=5
+    )
+    report = run_pass(engine, usage, now=NOW + timedelta(days=2))
+    assert report.late.hours == len(USAGE_IDS) * len(DIMENSIONS) * 2
+    lines = report.message().lines
+    named = [line for line in lines if line.startswith("late usage, Customer acct-")]
+    assert len(named) == len(report.late_lines) == 10
+    assert named[0].startswith("late usage, Customer acct-0000 storage_tb")
+    assert "2026-11-22 00:00Z, 01:00Z, older than Marketplace takes" in named[0]
+    assert lines[lines.index(named[-1]) + 1] == "... and late usage of 50 more pairs"
+
+
 def test_objects_for_the_same_hours_merge_sum_count_min_max_and_last(
     engine: Engine, catalog, usage: Path
 ) -> None:
