@@ -14,8 +14,10 @@ Each shape runs through meterbot (local folder -> SQLite, local folder ->
 PostgreSQL; the small shape also through S3, moto's threaded server on loopback)
 beside the ceiling: Polars reads the same files in one call and groups by
 customer, dimension, hour (no checks, no exact decimals, no database). Every case
-runs in its own process; MB/s is the pass as `ingest_pass` times it, peak memory
-the process's high-water mark (VmHWM). Then: a pass with nothing new over the
+runs in its own process, in rounds of one run of every case (a slow spell of the
+machine falls on all cases alike); seconds are medians, MB/s is the pass as
+`ingest_pass` times it, "ceiling" the median over rounds of the ceiling's time over
+the case's, peak memory the process's high-water mark (VmHWM). Then: a pass with nothing new over the
 small shape, `meterbot --help`, and two `meterbot ingest` processes on PostgreSQL
 over the small shape at once against one alone. --big-mb N also ingests one N MB
 object into SQLite and reports its peak memory.
@@ -278,22 +280,31 @@ def _env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(ROOT)}
 
 
-def measure(runs: int, once: object) -> dict[str, float]:
-    measured = [once() for _ in range(runs)]  # type: ignore[operator]
+def in_rounds(runs: int, cases: dict[str, object]) -> dict[str, dict[str, float]]:
+    """Each case run `runs` times, a round of every case at a time, so a slow spell of a
+    shared machine falls on all of them alike. Per case: the median seconds, the peak
+    memory, and the median over rounds of the first case's seconds over its own (its
+    share of the ceiling, both measured in the same round)."""
+    rounds = [{name: once() for name, once in cases.items()} for _ in range(runs)]  # type: ignore[operator]
+    first = next(iter(cases))
     return {
-        "seconds": statistics.median(m["seconds"] for m in measured),
-        "records": measured[0]["records"],
-        "peak_mb": max(m["peak_mb"] for m in measured),
-        "runs": runs,
+        name: {
+            "seconds": statistics.median(r[name]["seconds"] for r in rounds),
+            "records": rounds[0][name]["records"],
+            "peak_mb": max(r[name]["peak_mb"] for r in rounds),
+            "share": statistics.median(r[first]["seconds"] / r[name]["seconds"] for r in rounds),
+            "runs": runs,
+        }
+        for name in cases
     }
 
 
-def meterbot_runs(root: Path, kind: str, server: str | None, work: Path, runs: int, s3: str = ""):
+def meterbot_once(root: Path, kind: str, server: str | None, work: Path, s3: str = ""):
     def once() -> dict[str, float]:
         with scratch_database(kind, server, work) as url:
             return run_child("meterbot", root, url, s3)
 
-    return measure(runs, once)
+    return once
 
 
 def start_s3(root: Path, bucket: str) -> tuple[object, str]:
@@ -341,11 +352,10 @@ def case_get_rate(url: str, bucket: str = "bench", sample: int = 2000) -> dict[s
     return {"rate": len(keys) / (time.perf_counter() - started)}
 
 
-def row(name: str, result: dict[str, float], size: int, ceiling: dict[str, float]) -> str:
+def row(name: str, result: dict[str, float], size: int) -> str:
     rate = size / 1e6 / result["seconds"]
-    share = ceiling["seconds"] / result["seconds"]
     return (
-        f"{name:34} {result['seconds']:8.2f} {rate:8,.0f} {share:8.0%} "
+        f"{name:34} {result['seconds']:8.2f} {rate:8,.0f} {result['share']:8.0%} "
         f"{result['peak_mb']:8,.0f} {int(result['runs']):5}"
     )
 
@@ -353,25 +363,29 @@ def row(name: str, result: dict[str, float], size: int, ceiling: dict[str, float
 def shape_table(shape: str, root: Path, server: str | None, work: Path, runs: int) -> None:
     size = sum(p.stat().st_size for p in files(root))
     count = len(files(root))
-    ceiling = measure(runs, lambda: run_child("ceiling", root))
-    results = {"SQLite": meterbot_runs(root, "sqlite", None, work, runs)}
+    cases = {
+        "ceiling: Polars read + group_by": lambda: run_child("ceiling", root),
+        "meterbot -> SQLite": meterbot_once(root, "sqlite", None, work),
+    }
     if server:
-        results["PostgreSQL"] = meterbot_runs(root, "postgresql", server, work, runs)
+        cases["meterbot -> PostgreSQL"] = meterbot_once(root, "postgresql", server, work)
     if shape == "small":
         s3_server, os.environ["BENCH_S3"] = start_s3(root, "bench")
         url = "s3://bench/usage/"
-        results["S3 (moto) -> SQLite"] = meterbot_runs(root, "sqlite", None, work, runs, url)
+        cases["meterbot -> S3 (moto) -> SQLite"] = meterbot_once(root, "sqlite", None, work, url)
         if server:
-            results["S3 (moto) -> PostgreSQL"] = meterbot_runs(
-                root, "postgresql", server, work, runs, url
+            cases["meterbot -> S3 (moto) -> PostgreSQL"] = meterbot_once(
+                root, "postgresql", server, work, url
             )
+    results = in_rounds(runs, cases)
+    if shape == "small":
         stand_in = s3_get_rate(root)
         s3_server.stop()  # type: ignore[attr-defined]
-    print(f"\n{shape}: {count:,} objects, {size / 1e6:,.0f} MB, {ceiling['records']:,} records")
+    records = next(iter(results.values()))["records"]
+    print(f"\n{shape}: {count:,} objects, {size / 1e6:,.0f} MB, {records:,} records")
     print(f"{'case':34} {'seconds':>8} {'MB/s':>8} {'ceiling':>8} {'peak MB':>8} {'runs':>5}")
-    print(row("ceiling: Polars read + group_by", ceiling, size, ceiling))
     for name, result in results.items():
-        print(row(f"meterbot -> {name}", result, size, ceiling))
+        print(row(name, result, size))
     if shape == "small":
         print(
             f"the S3 stand-in alone (moto, 64 GETs in flight): {stand_in:,.0f} GETs/s, so "
