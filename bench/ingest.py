@@ -17,10 +17,10 @@ customer, dimension, hour (no checks, no exact decimals, no database). Every cas
 runs in its own process, in rounds of one run of every case (a slow spell of the
 machine falls on all cases alike); seconds are medians, MB/s is the pass as
 `ingest_pass` times it, "ceiling" the median over rounds of the ceiling's time over
-the case's, peak memory the process's high-water mark (VmHWM). Then: a pass with nothing new over the
-small shape, `meterbot --help`, and two `meterbot ingest` processes on PostgreSQL
-over the small shape at once against one alone. --big-mb N also ingests one N MB
-object into SQLite and reports its peak memory.
+the case's, peak memory the process's high-water mark (VmHWM). Then: a pass with
+nothing new over the small shape, `meterbot --help`, and two `meterbot ingest`
+processes on PostgreSQL over the small shape at once against one alone. --big-mb N
+also ingests one N MB object into SQLite and reports its peak memory.
 
 PostgreSQL comes from METERBOT_BENCH_POSTGRES_URL, else the local server
 (postgresql+psycopg://postgres@127.0.0.1:5432/test) when it answers; each run gets

@@ -17,7 +17,7 @@ from bot.commands.arguments import positive
 from bot.commands.passes import PassResult, add_pass_options, finish
 from core.db import session_scope
 from core.errors import ConfigError
-from core.ingest.objects import Progress
+from core.ingest.context import Progress
 from core.ingest.parked import take_up_again
 from core.ingest.pipeline import ingest_pass
 from core.ingest.report import IngestReport

@@ -25,7 +25,8 @@ from datetime import datetime
 
 import polars as pl
 
-from core.ingest.objects import Context, ObjectResult, Progress, read_object
+from core.ingest.context import Context, Progress
+from core.ingest.objects import ObjectResult, read_object
 from core.ingest.read.aggregate import by_customer
 from core.ingest.read.clean import CleanRule, split_clean
 from core.ingest.read.formats import Format, detect_format, jsonl_chunk

@@ -10,14 +10,18 @@ prepared UPDATE run for every object (an executemany, in-process, by primary key
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from itertools import chain
 from typing import Any
 
 from sqlalchemy import text
 from sqlmodel import Session
 
+from core.ingest.read.records import batched
 from core.models.ingest import ObjectStatus
+
+_SQLITE_KEYS = 500  # keys bound to one query
 
 _CLAIM = text(
     """
@@ -78,17 +82,22 @@ _STATUSES_PG = text(
 
 
 def settled_pairs(session: Session, *, source: str, keys: Sequence[str]) -> set[tuple[str, str]]:
-    """(key, ETag) of the settled versions of these keys. Three text columns, filtered
-    here (a status condition in the query can lead PostgreSQL's planner to the status
-    index, all of a source's done rows): a pass over thousands of objects it has seen
-    asks mostly this, and needs no times converted."""
+    """(key, ETag) of the settled versions of these keys: a whole listing at once. Three
+    text columns, filtered here (a status condition in the query can lead PostgreSQL's
+    planner to the status index, all of a source's done rows): a pass over thousands of
+    objects it has seen asks mostly this, and needs no times converted. PostgreSQL
+    takes the keys as one array: asked 500 at a time, each query read the source's
+    rows again (12,000 keys: 24 queries, 0.28 s, against 15 ms for one)."""
     if session.get_bind().dialect.name == "postgresql":
-        rows = session.execute(_STATUSES_PG, {"keys": list(keys), "source": source})
-    else:
-        marks = ", ".join("?" for _ in keys)
-        rows = session.connection().exec_driver_sql(
-            f"SELECT key, etag, status FROM ingestedobject WHERE source = ? AND key IN ({marks})",
-            (source, *keys),
+        rows: Iterable[Any] = session.execute(_STATUSES_PG, {"keys": list(keys), "source": source})
+    else:  # SQLite binds at most 32,766 parameters to a statement
+        rows = chain.from_iterable(
+            session.connection().exec_driver_sql(
+                "SELECT key, etag, status FROM ingestedobject "
+                f"WHERE source = ? AND key IN ({', '.join('?' for _ in part)})",
+                (source, *part),
+            )
+            for part in batched(keys, _SQLITE_KEYS)
         )
     return {(key, etag) for key, etag, status in rows if status in SETTLED}
 

@@ -9,14 +9,14 @@ never the object's size.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from typing import Any, BinaryIO
 
 import polars as pl
 
+from core.ingest.context import Context, Progress
 from core.ingest.read.aggregate import TEXT_KEY, aggregate, by_customer, combine
 from core.ingest.read.clean import CleanRule, split_clean
 from core.ingest.read.formats import read_chunks
@@ -25,21 +25,8 @@ from core.ingest.read.validate import validate
 from core.ingest.sources.base import ObjectRef, UsageSource
 from core.ingest.usage_ids import by_usage_id
 
-Progress = Callable[[int], None]
 _COMBINE_EVERY = 4
 _NONE_REJECTED = pl.DataFrame(schema={"line": pl.Int64, "reason": pl.String})
-
-
-@dataclass(frozen=True)
-class Context:
-    """What a pass maps records with: dimension keys, usage ids and the field names."""
-
-    dimensions: dict[str, int]
-    aliases: dict[str, int]
-    fields: dict[str, str]
-    now: datetime
-    max_age: timedelta
-    several_ids: frozenset[str] = frozenset()  # usage ids of customers with more than one
 
 
 @dataclass

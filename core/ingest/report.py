@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from core.ingest.failures import PARK_AFTER
-from core.ingest.late import LateFound
-from core.ingest.read.validate import REASONS
+from core.ingest.read.records import REASONS
 from core.notifier import Message, Severity
+
+if TYPE_CHECKING:
+    from core.ingest.late import LateFound
 
 SHOWN = 10  # unmatched ids, failures and re-uploads listed by name
 
@@ -33,7 +36,7 @@ class IngestReport:
     # Parked in this pass: the same error again and again (reported once, not retried).
     unreadable: list[tuple[str, str]] = field(default_factory=list)  # (key, error)
     reuploaded: list[str] = field(default_factory=list)
-    late: LateFound = field(default_factory=LateFound)
+    late: LateFound | None = None  # set by a pass that reads objects
     late_lines: list[str] = field(default_factory=list)  # the first SHOWN pairs, named at the end
 
     @property
@@ -95,7 +98,7 @@ class IngestReport:
         ]
         lines += [f"re-uploaded, not counted again: {key}" for key in self.reuploaded[:SHOWN]]
         lines += self.late_lines
-        if self.late.pairs > len(self.late_lines):
+        if self.late and self.late.pairs > len(self.late_lines):
             more = self.late.pairs - len(self.late_lines)
             lines.append(f"... and late usage of {more:,} more pairs")
         if self.resolved:

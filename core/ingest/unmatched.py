@@ -13,15 +13,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-import polars as pl
 from sqlalchemy import case, select, update
 from sqlmodel import Session, col
 
 from core.customers.lookup import alias_map
-from core.ingest.late import note_late
-from core.ingest.read.aggregate import ROLLUP_KEY, combine
-from core.ingest.read.validate import QUANTITY
-from core.ingest.rollup_writer import write_rollups
 from core.models import AuditEvent, UnmatchedUsage
 
 
@@ -31,9 +26,10 @@ def resolve_unmatched(session: Session, *, now: datetime) -> int:
     rows = _lock_mapped(session, aliases)
     if not rows:
         return 0
-    rollups = _as_rollups(rows, aliases)
-    write_rollups(session, rollups)
-    note_late(session, rollups, now=now)  # a mapping that came late: its old hours are late
+    # Loaded here: a pass with no usage to move (nor objects to read) starts without Polars.
+    from core.ingest.unmatched_rollups import merge_into_rollups
+
+    merge_into_rollups(session, rows, aliases, now=now)
     session.execute(
         update(UnmatchedUsage)
         .where(col(UnmatchedUsage.id).in_([row.id for row in rows]))
@@ -64,35 +60,6 @@ def _lock_mapped(session: Session, aliases: dict[str, int]) -> Sequence[Unmatche
         .with_for_update()
     )
     return session.execute(query).scalars().all()
-
-
-def _as_rollups(rows: Sequence[UnmatchedUsage], aliases: dict[str, int]) -> pl.DataFrame:
-    """The rows as rollup aggregates of their customers (several ids may share one)."""
-    frame = pl.DataFrame(
-        {
-            "customer_id": [aliases[row.usage_id] for row in rows],
-            "dimension_id": [row.dimension_id for row in rows],
-            "hour": [row.hour for row in rows],
-            "sum": [row.sum for row in rows],
-            "count": [row.count for row in rows],
-            "min": [row.min for row in rows],
-            "max": [row.max for row in rows],
-            "last": [row.last for row in rows],
-            "last_at": [row.last_at for row in rows],
-        },
-        schema={
-            "customer_id": pl.Int64,
-            "dimension_id": pl.Int64,
-            "hour": pl.Datetime("us", "UTC"),
-            "sum": QUANTITY,
-            "count": pl.Int64,
-            "min": QUANTITY,
-            "max": QUANTITY,
-            "last": QUANTITY,
-            "last_at": pl.Datetime("us", "UTC"),
-        },
-    )
-    return combine([frame], list(ROLLUP_KEY))
 
 
 def _customer_case(aliases: dict[str, int], rows: Sequence[UnmatchedUsage]) -> Any:

@@ -9,19 +9,11 @@ first, then across the ids. Customers with one usage id need nothing more.
 
 from __future__ import annotations
 
-from collections import Counter
-
 import polars as pl
 
 from core.ingest.read.aggregate import VALUES, combine, hour_of, last_at_of
 
 KEY = ("customer_id", "usage_id", "dimension_id", "hour")
-
-
-def several_ids(aliases: dict[str, int]) -> frozenset[str]:
-    """The usage ids of customers that have more than one."""
-    per_customer = Counter(aliases.values())
-    return frozenset(usage_id for usage_id, c in aliases.items() if per_customer[c] > 1)
 
 
 def by_usage_id(

@@ -30,7 +30,7 @@ from core.db import session_scope
 from core.ingest.bundle import BUNDLE_BYTES, BUNDLE_OBJECTS, FETCHES, bundleable, read_bundle
 from core.ingest.bundle import Outcome as ReadOutcome
 from core.ingest.bundle import weight as bundle_weight
-from core.ingest.claim_sql import SETTLED, settled_pairs
+from core.ingest.claim_sql import SETTLED
 from core.ingest.claims import (
     Claim,
     Known,
@@ -40,8 +40,10 @@ from core.ingest.claims import (
     record_reupload,
 )
 from core.ingest.commit import Outcome, commit_objects
+from core.ingest.context import Context, Progress
 from core.ingest.failures import describe, is_passing
-from core.ingest.objects import Context, ObjectResult, Progress, read_object
+from core.ingest.late import LateFound
+from core.ingest.objects import ObjectResult, read_object
 from core.ingest.read.records import batched
 from core.ingest.report import IngestReport
 from core.ingest.sources.base import ObjectRef, UsageSource
@@ -80,6 +82,7 @@ class PassRunner:
         settings: PassSettings,
     ) -> None:
         self.engine, self.source, self.context, self.report = engine, source, context, report
+        self.late = report.late = LateFound()
         self.settings = settings
         self.started = time.monotonic()
         self._pending: tuple[Future[list[Outcome]], list[tuple[Claim, ObjectResult]]] | None = None
@@ -89,6 +92,7 @@ class PassRunner:
         return self.context.now + timedelta(seconds=time.monotonic() - self.started)
 
     def run(self, refs: list[ObjectRef]) -> None:
+        """Claim, read and commit `refs`: versions not settled when the pass began."""
         claims = self._claims(refs)
         with (
             ThreadPoolExecutor(_READING, thread_name_prefix="ingest-read") as reader,
@@ -135,11 +139,8 @@ class PassRunner:
         source = self.source.name
         for batch in batched(refs, 500):
             with session_scope(self.engine) as session:
-                # A listing is mostly settled versions: asked first, as two text columns.
-                settled = settled_pairs(session, source=source, keys=[r.key for r in batch])
-                rest = [ref for ref in batch if (ref.key, ref.etag) not in settled]
-                known = known_objects(session, source=source, keys=[r.key for r in rest])
-            wanted = [ref for ref in rest if self._wanted(ref, known.get(ref.key, []))]
+                known = known_objects(session, source=source, keys=[r.key for r in batch])
+            wanted = [ref for ref in batch if self._wanted(ref, known.get(ref.key, []))]
             for group in _claim_groups(wanted):
                 with session_scope(self.engine) as session:
                     taken = claim_many(
@@ -279,7 +280,7 @@ class PassRunner:
         report.unmatched += result.unmatched_records
         report.reasons.update(result.reasons)
         report.unmatched_ids.update(result.unmatched_ids)
-        report.late.add(result.rollups, self.context.now)
+        self.late.add(result.rollups, self.context.now)
 
 
 def _claim_groups(refs: list[ObjectRef]) -> Iterator[list[ObjectRef]]:

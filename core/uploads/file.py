@@ -17,7 +17,8 @@ from datetime import datetime
 from decimal import Decimal
 
 from core.errors import InvalidInput
-from core.ingest.objects import Context, read_object
+from core.ingest.context import Context
+from core.ingest.objects import read_object
 from core.ingest.read.formats import Format, detect_format
 from core.ingest.sources.base import ObjectRef, OpenedObject
 

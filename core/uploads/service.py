@@ -18,8 +18,8 @@ from sqlmodel import Session, col, select
 from core.access import UPLOAD_SEND, Admins
 from core.db import one_transaction, session_scope
 from core.errors import InvalidInput, NotFound
-from core.ingest.pipeline import load_context
-from core.ingest.read.validate import DEFAULT_MAX_AGE
+from core.ingest.context import load_context
+from core.ingest.read.records import DEFAULT_MAX_AGE
 from core.marketplace.records import Sender
 from core.marketplace.submit import SubmitReport, send_manual
 from core.models import AuditEvent, Customer, Dimension, UploadState, UsageUpload

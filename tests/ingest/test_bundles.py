@@ -14,10 +14,9 @@ from sqlalchemy import Engine
 
 from core.db import session_scope
 from core.ingest.bundle import read_bundle
+from core.ingest.context import load_context
 from core.ingest.objects import ObjectResult, read_object
-from core.ingest.pipeline import load_context
-from core.ingest.read.formats import CHUNK_BYTES
-from core.ingest.read.validate import DEFAULT_MAX_AGE
+from core.ingest.read.records import CHUNK_BYTES, DEFAULT_MAX_AGE
 from core.ingest.sources.open import open_source
 from tests.ingest.conftest import NOW, expected_rows, rollup_rows, run_pass
 

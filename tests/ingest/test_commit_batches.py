@@ -16,11 +16,10 @@ from sqlmodel import Session, select
 from core.db import session_scope
 from core.ingest.claims import Claim, claim
 from core.ingest.commit import commit_objects
+from core.ingest.context import load_context
 from core.ingest.failures import MissingReference, is_passing
 from core.ingest.objects import ObjectResult, read_object
-from core.ingest.pipeline import load_context
-from core.ingest.read.formats import CHUNK_BYTES
-from core.ingest.read.validate import DEFAULT_MAX_AGE
+from core.ingest.read.records import CHUNK_BYTES, DEFAULT_MAX_AGE
 from core.ingest.rollup_tables import ROLLUPS
 from core.ingest.rollup_writer import check_references
 from core.ingest.sources.open import open_source

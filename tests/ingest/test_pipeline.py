@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import random
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -10,6 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
+from core.db import open_database
 from core.ingest.synthetic import write_usage_files
 from tests.ingest.conftest import (
     DIMENSIONS,
@@ -19,6 +23,7 @@ from tests.ingest.conftest import (
     expected_rows,
     expected_totals,
     gauge_lines,
+    make_catalog,
     rollup_rows,
     rollup_totals,
     run_pass,
@@ -44,6 +49,30 @@ def test_a_pass_counts_every_record_exactly_and_a_second_pass_nothing(
     second = run_pass(engine, usage)
     assert (second.objects, second.records) == (0, 0)
     assert rollup_totals(engine) == expected_totals(paths, catalog)
+
+
+def test_a_pass_with_nothing_new_loads_no_reading_machinery(tmp_path: Path, usage: Path) -> None:
+    # `meterbot ingest` from cron mostly finds nothing new: Polars and NumPy (a quarter
+    # of a second to import) are loaded only when there is something to read.
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    engine = open_database(url)
+    make_catalog(engine, USAGE_IDS)
+    write_usage_files(usage, usage_ids=USAGE_IDS, dimensions=DIMENSIONS, start=START, hours=2)
+    assert run_pass(engine, usage).objects == 2
+    engine.dispose()
+    probe = (
+        "import sys\n"
+        "from bot.cli import main\n"
+        "code = main(['ingest'])\n"
+        "print(code, sorted(m for m in ('polars', 'numpy') if m in sys.modules))\n"
+    )
+    env = os.environ | {"METERBOT_DATABASE_URL": url, "METERBOT_USAGE_URL": str(usage)}
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True
+    )
+    *said, loaded = out.stdout.strip().splitlines()
+    assert loaded == "0 []"
+    assert "0 objects, 0 records" in "\n".join(said)
 
 
 def test_synthetic_files_are_deterministic(tmp_path: Path) -> None:

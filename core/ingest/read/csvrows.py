@@ -11,8 +11,9 @@ from collections.abc import Mapping
 
 import polars as pl
 
+from core.ingest.read.frames import canonical, rows_frame
 from core.ingest.read.lines import Lines
-from core.ingest.read.records import FIELDS, Chunk, canonical, rows_frame
+from core.ingest.read.records import FIELDS, Chunk
 
 
 def csv_chunk(header: bytes, lines: Lines, fields: Mapping[str, str]) -> Chunk:

@@ -21,12 +21,12 @@ from typing import BinaryIO
 import polars as pl
 
 from core.ingest.read.csvrows import csv_chunk
+from core.ingest.read.frames import canonical, rows_frame
 from core.ingest.read.lines import Lines, line_blocks, numbered_blocks, prefetched
 from core.ingest.read.parquet import parquet_chunks
-from core.ingest.read.records import FIELDS, Chunk, canonical, rows_frame
+from core.ingest.read.records import CHUNK_BYTES, FIELDS, Chunk
 from core.ingest.sources.base import OpenedObject
 
-CHUNK_BYTES = 24 * 2**20
 _PIECE_LINES = 2000  # when a chunk has a bad line, Polars retries it in pieces this long
 _FLOAT_SAFE_LEN = 16  # up to 15 significant digits survive a round trip through a float
 

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import polars as pl
 
-from core.ingest.read.records import FIELDS, Chunk, canonical
+from core.ingest.read.frames import canonical
+from core.ingest.read.records import FIELDS, Chunk
 
 BATCH_ROWS = 500_000
 

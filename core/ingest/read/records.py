@@ -1,14 +1,35 @@
-"""The shape every format is read into: line number plus the four fields as text."""
+"""The record format: its fields, the reasons a line is refused, and the shape every
+format is read into (line number plus the four fields as text).
+
+Nothing here loads Polars, so a pass that finds nothing new to read starts without it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TypeVar
+from datetime import timedelta
+from typing import TYPE_CHECKING, TypeVar
 
-import polars as pl
+if TYPE_CHECKING:
+    import polars as pl
 
 FIELDS = ("timestamp", "customer", "dimension", "quantity")
+DEFAULT_MAX_AGE = timedelta(days=62)  # older records are quarantined (too_old)
+CHUNK_BYTES = 24 * 2**20  # an object is read this much at a time
+
+# Every reason a line can be quarantined for (reports list them in this order).
+REASONS = (
+    "malformed",
+    "missing_field",
+    "bad_timestamp",
+    "future_timestamp",
+    "too_old",
+    "unknown_dimension",
+    "non_numeric_quantity",
+    "negative_quantity",
+    "reuploaded",
+)
 T = TypeVar("T")
 
 
@@ -34,24 +55,3 @@ class Chunk:
 def default_fields() -> dict[str, str]:
     """The record format's own names: no mapping."""
     return {name: name for name in FIELDS}
-
-
-def canonical(frame: pl.DataFrame, fields: Mapping[str, str]) -> pl.DataFrame:
-    """The four fields under meterbot's names, as text; a column the record lacks is null.
-
-    A missing column is a null column as long as the frame (not a single literal
-    row), so its rows go on to be quarantined as `missing_field`."""
-    return frame.select(
-        (
-            pl.col(fields[name]).cast(pl.String)
-            if fields[name] in frame.columns
-            else pl.repeat(None, frame.height, dtype=pl.String)
-        ).alias(name)
-        for name in FIELDS
-    )
-
-
-def rows_frame(rows: list[list[str | None]], numbers: list[int]) -> pl.DataFrame:
-    """A chunk frame from rows parsed in Python (the slow path for damaged chunks)."""
-    frame = pl.DataFrame(rows, schema=dict.fromkeys(FIELDS, pl.String), orient="row")
-    return frame.with_columns(line=pl.Series(numbers, dtype=pl.Int64))

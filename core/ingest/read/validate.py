@@ -19,26 +19,13 @@ from typing import Any
 
 import polars as pl
 
-from core.ingest.read.records import FIELDS
+from core.ingest.read.records import DEFAULT_MAX_AGE, FIELDS
 
 QUANTITY = pl.Decimal(38, 12)
 MAX_AHEAD = timedelta(hours=1)
-DEFAULT_MAX_AGE = timedelta(days=62)
 HOUR_TEXT = "%Y-%m-%dT%H"
 KEY_TEXT = "%Y-%m-%dT%H:%M:%S%.6f"  # other spellings, rewritten in time_key's form
 
-# Every reason a line can be quarantined for (reports list them in this order).
-REASONS = (
-    "malformed",
-    "missing_field",
-    "bad_timestamp",
-    "future_timestamp",
-    "too_old",
-    "unknown_dimension",
-    "non_numeric_quantity",
-    "negative_quantity",
-    "reuploaded",
-)
 
 _ISO_Z = r"^\d{4}-\d{2}-\d{2}T\d{2}:[0-5]\d:[0-5]\d(\.\d{1,9})?Z$"
 _ISO_OFFSET = "%Y-%m-%dT%H:%M:%S%.f%#z"
