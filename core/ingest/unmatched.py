@@ -22,8 +22,11 @@ from core.models import AuditEvent, UnmatchedUsage
 
 def resolve_unmatched(session: Session, *, now: datetime) -> int:
     """Move unmatched usage whose id now maps to a customer into rollups; records moved."""
+    waiting = _unresolved_ids(session)
+    if not waiting:  # the usual case: no usage waits for a customer
+        return 0
     aliases = alias_map(session)
-    rows = _lock_mapped(session, aliases)
+    rows = _lock_mapped(session, waiting, aliases)
     if not rows:
         return 0
     # Loaded here: a pass with no usage to move (nor objects to read) starts without Polars.
@@ -45,9 +48,12 @@ def resolve_unmatched(session: Session, *, now: datetime) -> int:
     return sum(moved.values())
 
 
-def _lock_mapped(session: Session, aliases: dict[str, int]) -> Sequence[UnmatchedUsage]:
-    """Unresolved rows whose id now maps to a customer, locked, in key order."""
-    mapped = sorted(usage_id for usage_id in _unresolved_ids(session) if usage_id in aliases)
+def _lock_mapped(
+    session: Session, waiting: set[str], aliases: dict[str, int]
+) -> Sequence[UnmatchedUsage]:
+    """Unresolved rows whose id (one of `waiting`) now maps to a customer, locked, in
+    key order."""
+    mapped = sorted(usage_id for usage_id in waiting if usage_id in aliases)
     if not mapped:
         return []
     query = (
