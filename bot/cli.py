@@ -15,7 +15,6 @@ import logging
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, NoReturn
 
 from bot import commands
@@ -38,7 +37,7 @@ class _Parser(argparse.ArgumentParser):
 def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
     """The parser for this command line: every verb listed, only the one named loaded."""
     parser = _Parser(prog="meterbot", description="Usage metering for AWS Marketplace sellers.")
-    parser.add_argument("--version", action="version", version=f"meterbot {_version()}")
+    parser.add_argument("--version", action=_Version, nargs=0, help="show the version and exit")
     _add_verbose(parser, default=False)
     verbs = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=_Parser)
     verbs.required = True
@@ -124,6 +123,8 @@ def _collector_paused(*, freeze: bool) -> Iterator[None]:
 
 def _log_run(verb: str, settings: Settings) -> None:
     """What this run is pointed at, for `-v`; no secret is shown, only whether it is set."""
+    if not log.isEnabledFor(logging.DEBUG):
+        return
     from core.db import redact_url
 
     log.debug(
@@ -185,10 +186,20 @@ class _Formatter(logging.Formatter):
 
 
 def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version  # a 20 ms import
+
     try:
         return version("meterbot")
     except PackageNotFoundError:
         return "unknown"
+
+
+class _Version(argparse.Action):
+    """`--version`, the package's metadata read only when asked."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> NoReturn:
+        print(f"meterbot {_version()}")
+        parser.exit()
 
 
 if __name__ == "__main__":

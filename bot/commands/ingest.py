@@ -11,8 +11,6 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from tqdm import tqdm
-
 from bot.commands.arguments import positive
 from bot.commands.passes import PassResult, add_pass_options, finish
 from core.db import session_scope
@@ -115,6 +113,8 @@ def _progress_bar() -> Iterator[Progress | None]:
     if not sys.stderr.isatty():
         yield None
         return
+    from tqdm import tqdm
+
     with tqdm(unit="B", unit_scale=True, desc="ingest", file=sys.stderr) as bar:
 
         def advance(count: int) -> None:

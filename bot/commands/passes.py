@@ -9,7 +9,6 @@ on stderr saying how many and where to look.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import sys
 from collections.abc import Sequence
@@ -61,6 +60,8 @@ def post_notices(settings: Settings, messages: Sequence[Message]) -> None:
             missing = "METERBOT_CHANNEL" if settings.slack_bot_token else "SLACK_BOT_TOKEN"
             log.warning("%s is not set; the pass's notices were not posted to Slack", missing)
         return
+    import asyncio  # here, as the Slack stack below: a pass that posts nothing needs neither
+
     asyncio.run(_post(settings, messages))
 
 
