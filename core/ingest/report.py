@@ -13,7 +13,7 @@ from core.notifier import Message, Severity
 if TYPE_CHECKING:
     from core.ingest.late import LateFound
 
-SHOWN = 10  # unmatched ids, failures and re-uploads listed by name
+SHOWN = 10  # unmatched ids, failures, re-uploads and late pairs listed by name
 
 
 @dataclass
