@@ -44,7 +44,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -286,12 +286,15 @@ def _env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(ROOT)}
 
 
-def in_rounds(runs: int, cases: dict[str, object]) -> dict[str, dict[str, float]]:
+Case = Callable[[], dict[str, float]]  # one run of a case: its figures
+
+
+def in_rounds(runs: int, cases: dict[str, Case]) -> dict[str, dict[str, float]]:
     """Each case run `runs` times, a round of every case at a time, so a slow spell of a
     shared machine falls on all of them alike. Per case: the median seconds, the peak
     memory, and the median over rounds of the first case's seconds over its own (its
     share of the ceiling, both measured in the same round)."""
-    rounds = [{name: once() for name, once in cases.items()} for _ in range(runs)]  # type: ignore[operator]
+    rounds = [{name: once() for name, once in cases.items()} for _ in range(runs)]
     first = next(iter(cases))
     return {
         name: {
@@ -305,7 +308,7 @@ def in_rounds(runs: int, cases: dict[str, object]) -> dict[str, dict[str, float]
     }
 
 
-def meterbot_once(root: Path, kind: str, server: str | None, work: Path, s3: str = ""):
+def meterbot_once(root: Path, kind: str, server: str | None, work: Path, s3: str = "") -> Case:
     def once() -> dict[str, float]:
         with scratch_database(kind, server, work) as url:
             return run_child("meterbot", root, url, s3)
