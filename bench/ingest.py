@@ -17,10 +17,12 @@ customer, dimension, hour (no checks, no exact decimals, no database). Every cas
 runs in its own process, in rounds of one run of every case (a slow spell of the
 machine falls on all cases alike); seconds are medians, MB/s is the pass as
 `ingest_pass` times it, "ceiling" the median over rounds of the ceiling's time over
-the case's, peak memory the process's high-water mark (VmHWM). Then: a pass with
-nothing new over the small shape, `meterbot --help`, and two `meterbot ingest`
-processes on PostgreSQL over the small shape at once against one alone. --big-mb N
-also ingests one N MB object into SQLite and reports its peak memory.
+the case's, CPU the process's CPU seconds over the pass (every thread), peak memory
+the process's high-water mark (VmHWM). The small shape adds meterbot's own CPU per
+GET (S3 against the folder). Then: a pass with nothing new over the small shape,
+`meterbot --help`, and two `meterbot ingest` processes on PostgreSQL over the small
+shape at once against one alone. --big-mb N also ingests one N MB object into
+SQLite and reports its peak memory.
 
 PostgreSQL comes from METERBOT_BENCH_POSTGRES_URL, else the local server
 (postgresql+psycopg://postgres@127.0.0.1:5432/test) when it answers; each run gets
@@ -189,12 +191,20 @@ def case_meterbot(root: Path, database: str, s3_url: str | None) -> dict[str, fl
         )
     source = _open_source(s3_url or str(root), s3)
     worker = os.environ.get("BENCH_WORKER", "bench")
+    cpu = time.process_time()  # every thread of the process: readers, fetches, commits
     report = ingest_pass(engine, source=source, now=NOW, worker=worker)  # type: ignore[arg-type]
+    cpu = time.process_time() - cpu
     assert not report.failed and report.rejected == 0 and report.unmatched == 0, report.as_text()
-    return {"seconds": report.seconds, "records": report.records, "objects": report.objects}
+    return {
+        "seconds": report.seconds,
+        "records": report.records,
+        "objects": report.objects,
+        "cpu": cpu,
+    }
 
 
 def case_ceiling(root: Path) -> dict[str, float]:
+    cpu = time.process_time()
     started = time.perf_counter()
     frame = pl.read_ndjson([str(path) for path in files(root)])
     totals = (
@@ -203,7 +213,8 @@ def case_ceiling(root: Path) -> dict[str, float]:
         .agg(pl.col("quantity").sum())
     )
     assert totals.height > 0
-    return {"seconds": time.perf_counter() - started, "records": frame.height}
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds, "records": frame.height, "cpu": time.process_time() - cpu}
 
 
 def child(args: argparse.Namespace) -> None:
@@ -293,7 +304,7 @@ def in_rounds(runs: int, cases: dict[str, Case]) -> dict[str, dict[str, float]]:
     """Each case run `runs` times, a round of every case at a time, so a slow spell of a
     shared machine falls on all of them alike. Per case: the median seconds, the peak
     memory, and the median over rounds of the first case's seconds over its own (its
-    share of the ceiling, both measured in the same round)."""
+    share of the ceiling, both measured in the same round); CPU seconds, median."""
     rounds = [{name: once() for name, once in cases.items()} for _ in range(runs)]
     first = next(iter(cases))
     return {
@@ -301,6 +312,7 @@ def in_rounds(runs: int, cases: dict[str, Case]) -> dict[str, dict[str, float]]:
             "seconds": statistics.median(r[name]["seconds"] for r in rounds),
             "records": rounds[0][name]["records"],
             "peak_mb": max(r[name]["peak_mb"] for r in rounds),
+            "cpu": statistics.median(r[name]["cpu"] for r in rounds),
             "share": statistics.median(r[first]["seconds"] / r[name]["seconds"] for r in rounds),
             "runs": runs,
         }
@@ -365,7 +377,7 @@ def row(name: str, result: dict[str, float], size: int) -> str:
     rate = size / 1e6 / result["seconds"]
     return (
         f"{name:34} {result['seconds']:8.2f} {rate:8,.0f} {result['share']:8.0%} "
-        f"{result['peak_mb']:8,.0f} {int(result['runs']):5}"
+        f"{result['cpu']:8.1f} {result['peak_mb']:8,.0f} {int(result['runs']):5}"
     )
 
 
@@ -392,7 +404,10 @@ def shape_table(shape: str, root: Path, server: str | None, work: Path, runs: in
         s3_server.stop()  # type: ignore[attr-defined]
     records = next(iter(results.values()))["records"]
     print(f"\n{shape}: {count:,} objects, {size / 1e6:,.0f} MB, {records:,} records")
-    print(f"{'case':34} {'seconds':>8} {'MB/s':>8} {'ceiling':>8} {'peak MB':>8} {'runs':>5}")
+    print(
+        f"{'case':34} {'seconds':>8} {'MB/s':>8} {'ceiling':>8} {'CPU s':>8} {'peak MB':>8} "
+        f"{'runs':>5}"
+    )
     for name, result in results.items():
         print(row(name, result, size))
     if shape == "small":
@@ -401,6 +416,20 @@ def shape_table(shape: str, root: Path, server: str | None, work: Path, runs: in
             f"{count:,} GETs take about {count / stand_in:,.0f} s there; AWS answers a GET "
             "in 10-50 ms per connection, and meterbot keeps up to 64 in flight"
         )
+        print(get_cost(results, count))
+
+
+def get_cost(results: dict[str, dict[str, float]], count: int) -> str:
+    """meterbot's own CPU for a GET: the S3 case's CPU seconds over the local folder's,
+    per object. It bounds a pass whatever S3's latency, since botocore's work for a
+    request holds the GIL: at C ms a GET, no more than 1000 / C GETs a second."""
+    local = results["meterbot -> SQLite"]["cpu"]
+    s3 = results["meterbot -> S3 (moto) -> SQLite"]["cpu"]
+    per_get = (s3 - local) / count * 1000
+    return (
+        f"meterbot's CPU, local folder / S3, SQLite: {local:.1f} / {s3:.1f} s, so {per_get:.2f} "
+        f"ms a GET: at most {1000 / per_get:,.0f} GETs a second on this CPU, whatever S3's latency"
+    )
 
 
 def _cli(*args: str, database: str, usage: Path) -> float:
