@@ -73,22 +73,24 @@ class LateFound:
     the pass is said. Rows turned into Python one by one cost a backlog's pass seconds
     (2,500 late pairs in one hour-sliced object: a quarter of a second)."""
 
-    _parts: list[pl.DataFrame] = field(default_factory=list)
-    _earliest: datetime | None = None
+    # Per earliest open hour, the parts kept: an object's hours are late as of the time
+    # its commit noted them (note_late), and a pass's clock may cross an hour.
+    _parts: dict[datetime, list[pl.DataFrame]] = field(default_factory=dict)
     _totals: pl.DataFrame | None = None  # the parts totalled, until the next add
 
     def add(self, rollups: pl.DataFrame | None, now: datetime) -> None:
-        """Runs on the pass's own thread for each object counted: a Polars query started
-        here queues behind the reads', which would cost a backlog of many small objects
-        seconds, so a small object with a late hour is kept whole, filtered at the end."""
+        """`now` is the time the object's commit was given. Runs on the pass's own
+        thread for each object counted: a Polars query started here queues behind the
+        reads', which would cost a backlog of many small objects seconds, so a small
+        object with a late hour is kept whole, filtered at the end."""
         if rollups is None or not rollups.height:
             return
-        self._earliest = earliest_open_hour(now)
-        if rollups["hour"].min() >= self._earliest:  # type: ignore[operator]
+        earliest = earliest_open_hour(now)
+        if rollups["hour"].min() >= earliest:  # type: ignore[operator]
             return  # the common case: no hour of it is late
         if rollups.height > _FEW_ROWS:
-            rollups = rollups.filter(_before(self._earliest))
-        self._parts.append(rollups[_KEPT])
+            rollups = rollups.filter(_before(earliest))
+        self._parts.setdefault(earliest, []).append(rollups[_KEPT])
         self._totals = None
 
     def __bool__(self) -> bool:
@@ -106,8 +108,11 @@ class LateFound:
     def totals(self) -> pl.DataFrame:
         """Per (customer id, dimension id), in that order: its late hours, sum and count."""
         if self._totals is None:
-            assert self._earliest is not None, "totals of a pass with no late usage"
-            late = pl.concat(self._parts).filter(_before(self._earliest))
+            assert self._parts, "totals of a pass with no late usage"
+            late = pl.concat(
+                pl.concat(parts).filter(_before(earliest))
+                for earliest, parts in self._parts.items()
+            )
             self._totals = (
                 late.group_by("customer_id", "dimension_id")
                 .agg(pl.col("hour").unique(), pl.col("sum").sum(), pl.col("count").sum())

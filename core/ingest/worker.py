@@ -51,6 +51,8 @@ from core.models.ingest import ObjectStatus
 
 log = logging.getLogger(__name__)
 
+_Batch = list[tuple[Claim, ObjectResult]]  # objects read, for one commit
+
 # Reads at once: small ones several at a time, so one read's single-threaded steps
 # overlap another's parsing; a large object alone (each holds up to five blocks).
 _READING = 4
@@ -85,7 +87,8 @@ class PassRunner:
         self.late = report.late = LateFound()
         self.settings = settings
         self.started = time.monotonic()
-        self._pending: tuple[Future[list[Outcome]], list[tuple[Claim, ObjectResult]]] | None = None
+        # The commit in flight: its outcomes, its objects, and the time it was given.
+        self._pending: tuple[Future[list[Outcome]], _Batch, datetime] | None = None
 
     def clock(self) -> datetime:
         """The pass's `now` moved on by the time the pass has taken (leases, done marks)."""
@@ -121,10 +124,9 @@ class PassRunner:
                     self._take_read(reading, ready, wait_for_one=not ready.objects)
                     if ready.objects and not (running and ready.gathering):
                         batch, ready = ready.objects, _Ready()
-                        commit = committer.submit(
-                            commit_objects, self.engine, batch, now=self.clock()
-                        )
-                        self._pending = (commit, batch)
+                        now = self.clock()
+                        commit = committer.submit(commit_objects, self.engine, batch, now=now)
+                        self._pending = (commit, batch, now)
                     elif running:
                         wait(running, return_when=FIRST_COMPLETED)
                     elif not stock and not reading and not ready.objects:
@@ -240,7 +242,7 @@ class PassRunner:
         """Wait for the commit in flight and account for each of its objects."""
         if self._pending is None:
             return
-        commit, batch = self._pending
+        commit, batch, now = self._pending
         self._pending = None
         try:
             outcomes = commit.result()
@@ -250,7 +252,7 @@ class PassRunner:
             if isinstance(outcome, Exception):
                 self._failed(taken, outcome)
             elif outcome:
-                self._add(taken.ref, result)
+                self._add(taken.ref, result, now)
             else:
                 self.report.in_progress += 1
 
@@ -269,7 +271,7 @@ class PassRunner:
             log.warning("object %s failed; it will be retried: %s", taken.ref.key, error[:300])
             self.report.failed.append((taken.ref.key, error[:300]))
 
-    def _add(self, ref: ObjectRef, result: ObjectResult) -> None:
+    def _add(self, ref: ObjectRef, result: ObjectResult, committed_at: datetime) -> None:
         report = self.report
         report.objects += 1
         report.bytes += ref.size
@@ -280,7 +282,7 @@ class PassRunner:
         report.unmatched += result.unmatched_records
         report.reasons.update(result.reasons)
         report.unmatched_ids.update(result.unmatched_ids)
-        self.late.add(result.rollups, self.context.now)
+        self.late.add(result.rollups, committed_at)  # as the commit judged it late
 
 
 def _claim_groups(refs: list[ObjectRef]) -> Iterator[list[ObjectRef]]:
@@ -360,7 +362,7 @@ class _Ready:
     of them are being read, the commit waits for them (as far as `_room` allows).
     Objects of an hour or two each commit at once, overlapping the next reads."""
 
-    objects: list[tuple[Claim, ObjectResult]] = field(default_factory=list)
+    objects: _Batch = field(default_factory=list)
     widest: int = 0  # distinct hours of the widest object's rollups
 
     def add(self, taken: Claim, result: ObjectResult) -> None:

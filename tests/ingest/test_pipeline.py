@@ -12,9 +12,13 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
+from sqlmodel import Session, select
 
 from core.db import open_database
 from core.ingest.synthetic import write_usage_files
+from core.marketplace.window import MARGIN, MAX_AGE, earliest_open_hour
+from core.models import LateUsage
+from core.periods import HOUR
 from tests.ingest.conftest import (
     DIMENSIONS,
     NOW,
@@ -115,6 +119,25 @@ def test_a_backlog_of_late_usage_names_a_few_pairs_and_counts_the_rest(
     assert named[0].startswith("late usage, Customer acct-0000 storage_tb")
     assert "2026-11-22 00:00Z, 01:00Z, older than Marketplace takes" in named[0]
     assert lines[lines.index(named[-1]) + 1] == "... and late usage of 50 more pairs"
+
+
+def test_an_hour_that_turns_late_during_the_pass_is_said_as_it_is_noted(
+    engine: Engine, catalog, usage: Path
+) -> None:
+    # The pass starts a microsecond before Marketplace stops taking 00:00, so its
+    # commits find that hour late and note it; the report must say every hour noted.
+    write_usage_files(
+        usage, usage_ids=USAGE_IDS, dimensions=DIMENSIONS, start=START, hours=1, seed=6
+    )
+    closes = START + MAX_AGE - MARGIN
+    assert earliest_open_hour(closes - timedelta(microseconds=1)) == START
+    assert earliest_open_hour(closes) == START + HOUR
+    report = run_pass(engine, usage, now=closes - timedelta(microseconds=1))
+    with Session(engine) as session:
+        noted = len(session.exec(select(LateUsage)).all())
+    assert noted == len(USAGE_IDS) * len(DIMENSIONS)
+    assert report.late.hours == noted
+    assert len(report.late_lines) == 10
 
 
 def test_objects_for_the_same_hours_merge_sum_count_min_max_and_last(
