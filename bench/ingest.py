@@ -466,41 +466,48 @@ def process_figures(root: Path, server: str | None, work: Path, runs: int) -> No
             f"nothing new {statistics.median(again):.2f} s (medians of {runs})"
         )
     if server:
-        two_processes(root, server, work)
+        two_processes(root, server, work, runs)
 
 
-def two_processes(root: Path, server: str, work: Path) -> None:
+def two_processes(root: Path, server: str, work: Path, runs: int) -> None:
     """Two ingesting processes on one PostgreSQL database against one alone, each the
-    whole process (start-up included), on the pass's clock like the cases above."""
+    whole process (start-up included), on the pass's clock like the cases above; in
+    rounds of one of each, as the cases are, and every round's count checked."""
     command = [sys.executable, __file__, "--case", "meterbot", "--root", str(root)]
-    with scratch_database("postgresql", server, work) as url:
-        started = time.perf_counter()
-        subprocess.run(
-            [*command, "--database", url, "--s3-url", ""],
-            env=_env(),
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
-        alone = time.perf_counter() - started
-    with scratch_database("postgresql", server, work) as url:
-        started = time.perf_counter()
-        procs = [
-            subprocess.Popen(
-                [*command, "--database", url, "--s3-url", ""],
-                env=_env() | {"BENCH_WORKER": f"w{n}"},
-                stdout=subprocess.PIPE,
-            )
-            for n in (1, 2)
-        ]
-        outs = [
-            json.loads(proc.communicate()[0].decode().strip().splitlines()[-1]) for proc in procs
-        ]
-        both = time.perf_counter() - started
-        counted = _counted(url)
+
+    def ingest(workers: int) -> tuple[float, list[float], int]:
+        with scratch_database("postgresql", server, work) as url:
+            started = time.perf_counter()
+            procs = [
+                subprocess.Popen(
+                    [*command, "--database", url, "--s3-url", ""],
+                    env=_env() | {"BENCH_WORKER": f"w{n}"},
+                    stdout=subprocess.PIPE,
+                )
+                for n in range(workers)
+            ]
+            outs = [json.loads(p.communicate()[0].decode().splitlines()[-1]) for p in procs]
+            seconds = time.perf_counter() - started
+            done, records = _counted(url)
+        if done != len(files(root)) or sum(out["objects"] for out in outs) != done:
+            raise SystemExit(f"{workers} processes: {done:,} objects done, counted {outs}")
+        return seconds, [out["objects"] for out in outs], records
+
+    rounds = [(ingest(1), ingest(2)) for _ in range(runs)]
+    if any(two[2] != one[2] for one, two in rounds):
+        raise SystemExit(f"records in rollups, one / two processes: {rounds}")
+    alone = statistics.median(one[0] for one, _ in rounds)
+    both = statistics.median(two[0] for _, two in rounds)
+    ratio = statistics.median(two[0] / one[0] for one, two in rounds)
+    each = "; ".join(
+        f"{one[0]:.1f} / {two[0]:.1f} s, {' + '.join(f'{n:,.0f}' for n in two[1])}"
+        for one, two in rounds
+    )
     print(
         f"two ingesting processes on PostgreSQL over {len(files(root)):,} objects: "
-        f"{both:.1f} s (one alone {alone:.1f} s); counted {outs[0]['objects']:,.0f} + "
-        f"{outs[1]['objects']:,.0f}; done rows {counted[0]:,}, records in rollups {counted[1]:,}"
+        f"{both:.1f} s against one alone {alone:.1f} s (medians of {runs}; two over one, "
+        f"median of rounds: {ratio:.2f}), every object and record counted once in every "
+        f"round; per round, one / two and the objects each of the two counted: {each}"
     )
 
 
