@@ -11,15 +11,19 @@ shapes a product writes:
   small     12,000 objects, one customer-hour each (about 23 KB at 300 MB)
 
 Each shape runs through meterbot (local folder -> SQLite, local folder ->
-PostgreSQL; the small shape also through S3, moto's threaded server on loopback)
-beside the ceiling: Polars reads the same files in one call and groups by
-customer, dimension, hour (no checks, no exact decimals, no database). Every case
+PostgreSQL; the small shape also through S3, moto's threaded server on loopback,
+small GETs through the CRT as `meterbot ingest` makes them, and on SQLite once more
+with every GET through botocore, the baseline) beside the ceiling: Polars reads the
+same files in one call and groups by customer, dimension, hour (no checks, no exact
+decimals, no database). Every case
 runs in its own process, in rounds of one run of every case (a slow spell of the
 machine falls on all cases alike); seconds are medians, MB/s is the pass as
 `ingest_pass` times it, "ceiling" the median over rounds of the ceiling's time over
 the case's, CPU the process's CPU seconds over the pass (every thread), peak memory
 the process's high-water mark (VmHWM). The small shape adds meterbot's own CPU per
-GET (S3 against the folder). Then: a pass with nothing new over the small shape,
+GET (an S3 case against the folder), and the CRT's and botocore's GETs at a server
+that answers at once (the shape's files, kept-alive connections), which is what
+moto's own cost hides. Then: a pass with nothing new over the small shape,
 `meterbot --help`, and two `meterbot ingest` processes on PostgreSQL over the small
 shape at once against one alone. --big-mb N also ingests one N MB object into
 SQLite and reports its peak memory.
@@ -44,6 +48,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -51,6 +56,8 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
 
 import polars as pl
 
@@ -140,7 +147,13 @@ def _open_source(url: str, s3: object) -> object:
         from core.ingest.sources.open import open_source
     except ImportError:  # the code before sources/open.py
         from core.ingest.sources.base import open_source  # type: ignore[attr-defined,no-redef]
-    return open_source(url, s3_client=s3)
+    if s3 is None or os.environ.get("BENCH_GETS") == "botocore":
+        return open_source(url, s3_client=s3)
+    try:  # small objects' GETs through the CRT, as `meterbot ingest` makes them
+        from bot.app import s3_getter
+    except ImportError:  # a baseline checkout: botocore makes every GET
+        return open_source(url, s3_client=s3)
+    return open_source(url, s3_client=s3, s3_getter=s3_getter(s3))
 
 
 def prepare(database: str) -> None:
@@ -224,6 +237,9 @@ def child(args: argparse.Namespace) -> None:
     elif args.case == "getrate":
         print(json.dumps(case_get_rate(args.s3_url)))
         return
+    elif args.case == "getcost":
+        print(json.dumps(case_get_cost(args.s3_url, root)))
+        return
     else:
         result = case_meterbot(root, args.database, args.s3_url)
     result["peak_mb"] = _peak_mb()
@@ -283,10 +299,12 @@ def scratch_database(kind: str, server: str | None, work: Path) -> Iterator[str]
 # -- the parent: data, S3 server, runs, tables --------------------------------------
 
 
-def run_child(case: str, root: Path, database: str = "", s3_url: str = "") -> dict[str, float]:
+def run_child(
+    case: str, root: Path, database: str = "", s3_url: str = "", gets: str = ""
+) -> dict[str, float]:
     command = [sys.executable, __file__, "--case", case, "--root", str(root)]
     command += ["--database", database, "--s3-url", s3_url]
-    out = subprocess.run(command, capture_output=True, text=True, env=_env())
+    out = subprocess.run(command, capture_output=True, text=True, env=_env() | {"BENCH_GETS": gets})
     if out.returncode:
         raise SystemExit(f"{case} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -298,6 +316,7 @@ def _env() -> dict[str, str]:
 
 
 Case = Callable[[], dict[str, float]]  # one run of a case: its figures
+BOTOCORE = "  the same, every GET by botocore"  # the S3 case before the CRT made small GETs
 
 
 def in_rounds(runs: int, cases: dict[str, Case]) -> dict[str, dict[str, float]]:
@@ -320,10 +339,12 @@ def in_rounds(runs: int, cases: dict[str, Case]) -> dict[str, dict[str, float]]:
     }
 
 
-def meterbot_once(root: Path, kind: str, server: str | None, work: Path, s3: str = "") -> Case:
+def meterbot_once(
+    root: Path, kind: str, server: str | None, work: Path, s3: str = "", gets: str = ""
+) -> Case:
     def once() -> dict[str, float]:
         with scratch_database(kind, server, work) as url:
-            return run_child("meterbot", root, url, s3)
+            return run_child("meterbot", root, url, s3, gets)
 
     return once
 
@@ -346,6 +367,81 @@ def start_s3(root: Path, bucket: str) -> tuple[object, str]:
             Bucket=bucket, Key="usage/" + path.relative_to(root).as_posix(), Body=path.read_bytes()
         )
     return server, url
+
+
+class QuickS3:
+    """GETs of the shape's files answered at once over kept-alive connections (asyncio,
+    in a thread of the parent, which is otherwise idle): no S3 stand-in's own cost, so
+    what is left is the client's. Range is honoured (the CRT asks for one); If-Match is
+    not checked."""
+
+    def __init__(self, root: Path) -> None:
+        import asyncio
+
+        self.root = root
+        self.loop = asyncio.new_event_loop()
+        server = self.loop.run_until_complete(
+            asyncio.start_server(self._serve, "127.0.0.1", 0, backlog=512)
+        )
+        self.url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+        threading.Thread(target=self.loop.run_forever, daemon=True).start()
+
+    async def _serve(self, reader: Any, writer: Any) -> None:
+        import asyncio
+
+        try:
+            while True:
+                lines = (await reader.readuntil(b"\r\n\r\n")).decode().split("\r\n")
+                path = unquote(lines[0].split(" ")[1]).split("/", 2)[2]  # /bucket/usage/...
+                body = (self.root / path.removeprefix("usage/")).read_bytes()
+                ranged = any(line.lower().startswith("range:") for line in lines)
+                status = "206 Partial Content" if ranged else "200 OK"
+                span = f"Content-Range: bytes 0-{len(body) - 1}/{len(body)}\r\n" if ranged else ""
+                head = f"HTTP/1.1 {status}\r\nContent-Length: {len(body)}\r\n{span}"
+                writer.write(f'{head}ETag: "0"\r\n\r\n'.encode() + body)
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            writer.close()  # the client is done with the connection
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+
+
+def get_costs(root: Path) -> str:
+    """meterbot's S3 GETs at a server that answers at once: the CRT's and botocore's."""
+    quick = QuickS3(root)
+    try:
+        figures = {
+            gets: run_child("getcost", root, s3_url=quick.url, gets=gets)
+            for gets in ("crt", "botocore")
+        }
+    finally:
+        quick.stop()
+    each = ", ".join(
+        f"{gets} {f['cpu_ms']:.2f} ms CPU a GET, {f['rate']:,.0f} GETs/s"
+        for gets, f in figures.items()
+    )
+    return f"meterbot's GETs at a server answering at once (64 in flight, kept alive): {each}"
+
+
+def case_get_cost(url: str, root: Path, sample: int = 4000) -> dict[str, float]:
+    import boto3
+
+    from bot.app import s3_config, s3_getter
+
+    s3 = boto3.client("s3", region_name="us-east-1", endpoint_url=url, config=s3_config())
+    client = s3_getter(s3) if os.environ.get("BENCH_GETS") == "crt" else s3
+    keys = ["usage/" + p.relative_to(root).as_posix() for p in files(root)][:sample]
+
+    def get(key: str) -> int:
+        return len(client.get_object(Bucket="bench", Key=key, IfMatch='"0"')["Body"].read())
+
+    with ThreadPoolExecutor(64) as pool:
+        list(pool.map(get, keys[:200]))  # connections made, first-use costs paid
+        cpu, started = time.process_time(), time.perf_counter()
+        list(pool.map(get, keys))
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    return {"rate": len(keys) / seconds, "cpu_ms": cpu / len(keys) * 1000}
 
 
 def s3_get_rate(root: Path) -> float:
@@ -394,6 +490,7 @@ def shape_table(shape: str, root: Path, server: str | None, work: Path, runs: in
         s3_server, os.environ["BENCH_S3"] = start_s3(root, "bench")
         url = "s3://bench/usage/"
         cases["meterbot -> S3 (moto) -> SQLite"] = meterbot_once(root, "sqlite", None, work, url)
+        cases[BOTOCORE] = meterbot_once(root, "sqlite", None, work, url, gets="botocore")
         if server:
             cases["meterbot -> S3 (moto) -> PostgreSQL"] = meterbot_once(
                 root, "postgresql", server, work, url
@@ -417,18 +514,22 @@ def shape_table(shape: str, root: Path, server: str | None, work: Path, runs: in
             "in 10-50 ms per connection, and meterbot keeps up to 64 in flight"
         )
         print(get_cost(results, count))
+        print(get_costs(root))
 
 
 def get_cost(results: dict[str, dict[str, float]], count: int) -> str:
-    """meterbot's own CPU for a GET: the S3 case's CPU seconds over the local folder's,
-    per object. It bounds a pass whatever S3's latency, since botocore's work for a
-    request holds the GIL: at C ms a GET, no more than 1000 / C GETs a second."""
+    """meterbot's own CPU for a GET: an S3 case's CPU seconds less the local folder's,
+    per object; small GETs through the CRT, and every GET through botocore. botocore's
+    work for a request holds the GIL: at C ms a GET, at most 1000 / C GETs a second."""
     local = results["meterbot -> SQLite"]["cpu"]
-    s3 = results["meterbot -> S3 (moto) -> SQLite"]["cpu"]
-    per_get = (s3 - local) / count * 1000
+    crt, boto = (
+        (results[name]["cpu"] - local) / count * 1000
+        for name in ("meterbot -> S3 (moto) -> SQLite", BOTOCORE)
+    )
     return (
-        f"meterbot's CPU, local folder / S3, SQLite: {local:.1f} / {s3:.1f} s, so {per_get:.2f} "
-        f"ms a GET: at most {1000 / per_get:,.0f} GETs a second on this CPU, whatever S3's latency"
+        f"meterbot's own CPU a GET (an S3 case's CPU less the folder's, over {count:,} GETs), "
+        f"SQLite: {crt:.2f} ms through the CRT, {boto:.2f} ms through botocore, which holds "
+        f"the GIL: at most {1000 / boto:,.0f} GETs a second on this CPU, whatever S3's latency"
     )
 
 

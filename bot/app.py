@@ -20,6 +20,7 @@ from core.settings import Settings
 if TYPE_CHECKING:
     from botocore.config import Config
 
+    from core.ingest.sources.s3_get import S3Getter
     from core.marketplace.client import Sender
 
 # boto3 and botocore are imported by the first client made, not by every verb: a pass
@@ -50,6 +51,15 @@ def s3_config() -> Config:
     return aws_config(max_pool_connections=64)
 
 
+def s3_getter(s3: Any) -> S3Getter | None:
+    import boto3
+
+    from core.ingest.sources.s3_get import S3Getter
+
+    credentials = boto3.Session().get_credentials()
+    return S3Getter(s3, credentials) if credentials is not None else None
+
+
 @dataclass
 class Services:
     settings: Settings
@@ -71,6 +81,12 @@ class Services:
     @cached_property
     def s3(self) -> Any:
         return client("s3", region=self.settings.aws_region, config=s3_config())
+
+    @cached_property
+    def s3_getter(self) -> S3Getter | None:
+        """Small objects' GETs through the CRT, on the S3 client's endpoint and the
+        session's credentials; None without credentials (botocore then says so)."""
+        return s3_getter(self.s3)
 
     @cached_property
     def marketplace(self) -> Any:

@@ -48,6 +48,8 @@ class ServicesLike(Protocol):
     @property
     def s3(self) -> Any: ...
     @property
+    def s3_getter(self) -> Any: ...
+    @property
     def marketplace(self) -> Any: ...
     @property
     def sender(self) -> Sender: ...
@@ -77,13 +79,18 @@ class Jobs:
         await self.notifier.send(message, channel=channel)
         self.posted.append(message)
 
+    def _source(self, url: str) -> Any:
+        if not url.startswith("s3://"):
+            return self.open_source(url, s3_client=None)
+        return self.open_source(url, s3_client=self.services.s3, s3_getter=self.services.s3_getter)
+
     async def ingest(self, now: datetime) -> str:
         """One ingestion pass, then the alert rules against the fresh rollups."""
         url = self.services.settings.usage_url
         if not url:
             return "METERBOT_USAGE_URL is not set; nothing to ingest"
-        # The client is built in the thread too: boto3 looks up credentials as it builds one.
-        source = await asyncio.to_thread(lambda: self.open_source(url, s3_client=self.services.s3))
+        # The clients are built in the thread too: boto3 looks up credentials as it builds one.
+        source = await asyncio.to_thread(self._source, url)
         report = await asyncio.to_thread(
             lambda: self.ingest_pass(
                 self.services.engine,

@@ -63,8 +63,13 @@ def run(args: argparse.Namespace, services: Services) -> int:
     usage_url = args.source or services.settings.usage_url
     if not usage_url:
         raise ConfigError("METERBOT_USAGE_URL is not set (s3://bucket/prefix/ or a folder)")
-    s3 = services.s3 if usage_url.startswith("s3://") else None
-    source = open_source(usage_url, s3_client=s3, lookback_days=args.lookback_days)
+    s3 = usage_url.startswith("s3://")
+    source = open_source(
+        usage_url,
+        s3_client=services.s3 if s3 else None,
+        s3_getter=services.s3_getter if s3 else None,
+        lookback_days=args.lookback_days,
+    )
     if args.retry or args.retry_unreadable:
         _take_up_again(services, source.name, None if args.retry_unreadable else args.retry)
     now = datetime.now(UTC)

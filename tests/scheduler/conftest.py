@@ -43,6 +43,7 @@ class FakeServices:
     settings: Settings
     engine: Engine
     s3: Any = None
+    s3_getter: Any = None
     marketplace: Any = None
     agreements: Any = None
     cloudtrail: Any = None

@@ -46,6 +46,11 @@ class WatchedServices:
         return self._client("s3")
 
     @property
+    def s3_getter(self) -> Any:
+        self._client("s3")  # the CRT client is built from it, credentials and all
+        return None
+
+    @property
     def marketplace(self) -> Any:
         return self._client("meteringmarketplace")
 

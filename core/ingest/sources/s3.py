@@ -15,12 +15,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from core.errors import ExternalServiceError
 from core.ingest.sources.base import ObjectRef, OpenedObject
+
+if TYPE_CHECKING:
+    from core.ingest.sources.s3_get import S3Getter
 
 DayPrefix = Callable[[date], str]
 
@@ -35,8 +38,17 @@ _LAYOUTS: list[tuple[re.Pattern[str], DayPrefix]] = [
 
 
 class S3Source:
-    def __init__(self, client: Any, bucket: str, prefix: str, *, lookback_days: int = 3) -> None:
+    def __init__(
+        self,
+        client: Any,
+        bucket: str,
+        prefix: str,
+        *,
+        lookback_days: int = 3,
+        getter: S3Getter | None = None,
+    ) -> None:
         self.client = client
+        self.getter = getter  # small objects' GETs, when given (s3_get.py)
         self.bucket = bucket
         self.prefix = prefix if not prefix or prefix.endswith("/") else prefix + "/"
         self.lookback_days = lookback_days
@@ -84,9 +96,12 @@ class S3Source:
             raise ExternalServiceError(f"listing s3://{self.bucket}/{prefix}: {exc}") from exc
 
     def open(self, ref: ObjectRef) -> OpenedObject:
+        getter = self.getter
+        small = getter and ref.size <= getter.max_bytes and getter.serves(self.bucket)
+        client: Any = getter if small else self.client
         # IfMatch: read exactly the version that was claimed, never a newer upload.
         response = self._call(
-            self.client.get_object, Bucket=self.bucket, Key=ref.key, IfMatch=f'"{ref.etag}"'
+            client.get_object, Bucket=self.bucket, Key=ref.key, IfMatch=f'"{ref.etag}"'
         )
         return OpenedObject(
             stream=response["Body"], content_encoding=response.get("ContentEncoding")
