@@ -11,22 +11,21 @@ shapes a product writes:
   small     12,000 objects, one customer-hour each (about 23 KB at 300 MB)
 
 Each shape runs through meterbot (local folder -> SQLite, local folder ->
-PostgreSQL; the small shape also through S3, moto's threaded server on loopback,
-small GETs through the CRT as `meterbot ingest` makes them, and on SQLite once more
-with every GET through botocore, the baseline) beside the ceiling: Polars reads the
-same files in one call and groups by customer, dimension, hour (no checks, no exact
-decimals, no database). Every case
+PostgreSQL; the small shape also through S3: moto's threaded server on loopback, and
+a bucket that answers at once (QuickS3: no stand-in's own cost a request, so what is
+left is meterbot's side of S3), each with small GETs through the CRT as `meterbot
+ingest` makes them, and on SQLite once more with every GET through botocore, the
+baseline) beside the ceiling: Polars reads the same files in one call and groups by
+customer, dimension, hour (no checks, no exact decimals, no database). Every case
 runs in its own process, in rounds of one run of every case (a slow spell of the
 machine falls on all cases alike); seconds are medians, MB/s is the pass as
 `ingest_pass` times it, "ceiling" the median over rounds of the ceiling's time over
 the case's, CPU the process's CPU seconds over the pass (every thread), peak memory
 the process's high-water mark (VmHWM). The small shape adds meterbot's own CPU per
-GET (an S3 case against the folder), and the CRT's and botocore's GETs at a server
-that answers at once (the shape's files, kept-alive connections), which is what
-moto's own cost hides. Then: a pass with nothing new over the small shape,
-`meterbot --help`, and two `meterbot ingest` processes on PostgreSQL over the small
-shape at once against one alone. --big-mb N also ingests one N MB object into
-SQLite and reports its peak memory.
+GET (an S3 case's CPU against the folder's). Then: a pass with nothing new over the
+small shape, `meterbot --help`, and two `meterbot ingest` processes on PostgreSQL
+over the small shape at once against one alone. --big-mb N also ingests one N MB
+object into SQLite and reports its peak memory.
 
 PostgreSQL comes from METERBOT_BENCH_POSTGRES_URL, else the local server
 (postgresql+psycopg://postgres@127.0.0.1:5432/test) when it answers; each run gets
@@ -57,7 +56,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import parse_qs, unquote
 
 import polars as pl
 
@@ -237,9 +236,6 @@ def child(args: argparse.Namespace) -> None:
     elif args.case == "getrate":
         print(json.dumps(case_get_rate(args.s3_url)))
         return
-    elif args.case == "getcost":
-        print(json.dumps(case_get_cost(args.s3_url, root)))
-        return
     else:
         result = case_meterbot(root, args.database, args.s3_url)
     result["peak_mb"] = _peak_mb()
@@ -300,11 +296,12 @@ def scratch_database(kind: str, server: str | None, work: Path) -> Iterator[str]
 
 
 def run_child(
-    case: str, root: Path, database: str = "", s3_url: str = "", gets: str = ""
+    case: str, root: Path, database: str = "", s3_url: str = "", **env: str
 ) -> dict[str, float]:
+    """One case in a process of its own; `env`: BENCH_S3 (the endpoint), BENCH_GETS."""
     command = [sys.executable, __file__, "--case", case, "--root", str(root)]
     command += ["--database", database, "--s3-url", s3_url]
-    out = subprocess.run(command, capture_output=True, text=True, env=_env() | {"BENCH_GETS": gets})
+    out = subprocess.run(command, capture_output=True, text=True, env=_env() | env)
     if out.returncode:
         raise SystemExit(f"{case} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -316,7 +313,6 @@ def _env() -> dict[str, str]:
 
 
 Case = Callable[[], dict[str, float]]  # one run of a case: its figures
-BOTOCORE = "  the same, every GET by botocore"  # the S3 case before the CRT made small GETs
 
 
 def in_rounds(runs: int, cases: dict[str, Case]) -> dict[str, dict[str, float]]:
@@ -340,11 +336,11 @@ def in_rounds(runs: int, cases: dict[str, Case]) -> dict[str, dict[str, float]]:
 
 
 def meterbot_once(
-    root: Path, kind: str, server: str | None, work: Path, s3: str = "", gets: str = ""
+    root: Path, kind: str, server: str | None, work: Path, s3: str = "", **env: str
 ) -> Case:
     def once() -> dict[str, float]:
         with scratch_database(kind, server, work) as url:
-            return run_child("meterbot", root, url, s3, gets)
+            return run_child("meterbot", root, url, s3, **env)
 
     return once
 
@@ -370,15 +366,21 @@ def start_s3(root: Path, bucket: str) -> tuple[object, str]:
 
 
 class QuickS3:
-    """GETs of the shape's files answered at once over kept-alive connections (asyncio,
-    in a thread of the parent, which is otherwise idle): no S3 stand-in's own cost, so
-    what is left is the client's. Range is honoured (the CRT asks for one); If-Match is
-    not checked."""
+    """The shape's files as an S3 bucket that answers at once (asyncio in a thread of
+    the parent, which is otherwise idle; connections kept open): no stand-in's own cost
+    a request, so a pass through it shows what meterbot's side of S3 costs. It lists
+    (ListObjectsV2: prefix, delimiter, pages), answers a HEAD with the bucket's region
+    and a GET with the file (in a Range, as the CRT asks); If-Match is not checked, and
+    every ETag is "0"."""
 
     def __init__(self, root: Path) -> None:
         import asyncio
 
         self.root = root
+        self.sizes = {
+            "usage/" + p.relative_to(root).as_posix(): p.stat().st_size for p in files(root)
+        }
+        self.keys = sorted(self.sizes)
         self.loop = asyncio.new_event_loop()
         server = self.loop.run_until_complete(
             asyncio.start_server(self._serve, "127.0.0.1", 0, backlog=512)
@@ -392,56 +394,52 @@ class QuickS3:
         try:
             while True:
                 lines = (await reader.readuntil(b"\r\n\r\n")).decode().split("\r\n")
-                path = unquote(lines[0].split(" ")[1]).split("/", 2)[2]  # /bucket/usage/...
-                body = (self.root / path.removeprefix("usage/")).read_bytes()
-                ranged = any(line.lower().startswith("range:") for line in lines)
-                status = "206 Partial Content" if ranged else "200 OK"
-                span = f"Content-Range: bytes 0-{len(body) - 1}/{len(body)}\r\n" if ranged else ""
-                head = f"HTTP/1.1 {status}\r\nContent-Length: {len(body)}\r\n{span}"
-                writer.write(f'{head}ETag: "0"\r\n\r\n'.encode() + body)
+                method, target = lines[0].split(" ")[:2]
+                path, _, query = target.partition("?")
+                key = unquote(path).split("/", 2)[2] if path.count("/") > 1 else ""
+                if method == "HEAD":  # where is the bucket? (S3Getter asks once)
+                    status, headers, body = "200 OK", "x-amz-bucket-region: us-east-1\r\n", b""
+                elif not key:
+                    status, headers, body = "200 OK", "", self._list(parse_qs(query))
+                else:
+                    body = (self.root / key.removeprefix("usage/")).read_bytes()
+                    ranged = any(line.lower().startswith("range:") for line in lines)
+                    status = "206 Partial Content" if ranged else "200 OK"
+                    span = f"Content-Range: bytes 0-{len(body) - 1}/{len(body)}\r\n"
+                    headers = (span if ranged else "") + 'ETag: "0"\r\n'
+                head = f"HTTP/1.1 {status}\r\nContent-Length: {len(body)}\r\n{headers}\r\n"
+                writer.write(head.encode() + body)
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError):
             writer.close()  # the client is done with the connection
 
+    def _list(self, query: dict[str, list[str]]) -> bytes:
+        from xml.sax.saxutils import escape
+
+        prefix = query.get("prefix", [""])[0]
+        after = query.get("continuation-token", [""])[0]
+        most = int(query.get("max-keys", ["1000"])[0])
+        keys = [k for k in self.keys if k.startswith(prefix) and k > after]
+        folders: list[str] = []
+        if query.get("delimiter"):  # the first level below the prefix, as folders
+            folders = sorted({prefix + k[len(prefix) :].split("/")[0] + "/" for k in keys})
+            keys = []
+        keys = keys[:most]
+        more = len(keys) == most and keys[-1] != self.keys[-1]
+        listed = "".join(
+            f"<Contents><Key>{escape(k)}</Key><LastModified>2026-11-23T00:00:00.000Z"
+            f'</LastModified><ETag>"0"</ETag><Size>{self.sizes[k]}</Size></Contents>'
+            for k in keys
+        ) + "".join(f"<CommonPrefixes><Prefix>{f}</Prefix></CommonPrefixes>" for f in folders)
+        token = f"<NextContinuationToken>{escape(keys[-1])}</NextContinuationToken>" if more else ""
+        return (
+            f'<?xml version="1.0" encoding="UTF-8"?><ListBucketResult><Name>bench</Name>'
+            f"<Prefix>{escape(prefix)}</Prefix><KeyCount>{len(keys)}</KeyCount>"
+            f"<IsTruncated>{str(more).lower()}</IsTruncated>{token}{listed}</ListBucketResult>"
+        ).encode()
+
     def stop(self) -> None:
         self.loop.call_soon_threadsafe(self.loop.stop)
-
-
-def get_costs(root: Path) -> str:
-    """meterbot's S3 GETs at a server that answers at once: the CRT's and botocore's."""
-    quick = QuickS3(root)
-    try:
-        figures = {
-            gets: run_child("getcost", root, s3_url=quick.url, gets=gets)
-            for gets in ("crt", "botocore")
-        }
-    finally:
-        quick.stop()
-    each = ", ".join(
-        f"{gets} {f['cpu_ms']:.2f} ms CPU a GET, {f['rate']:,.0f} GETs/s"
-        for gets, f in figures.items()
-    )
-    return f"meterbot's GETs at a server answering at once (64 in flight, kept alive): {each}"
-
-
-def case_get_cost(url: str, root: Path, sample: int = 4000) -> dict[str, float]:
-    import boto3
-
-    from bot.app import s3_config, s3_getter
-
-    s3 = boto3.client("s3", region_name="us-east-1", endpoint_url=url, config=s3_config())
-    client = s3_getter(s3) if os.environ.get("BENCH_GETS") == "crt" else s3
-    keys = ["usage/" + p.relative_to(root).as_posix() for p in files(root)][:sample]
-
-    def get(key: str) -> int:
-        return len(client.get_object(Bucket="bench", Key=key, IfMatch='"0"')["Body"].read())
-
-    with ThreadPoolExecutor(64) as pool:
-        list(pool.map(get, keys[:200]))  # connections made, first-use costs paid
-        cpu, started = time.process_time(), time.perf_counter()
-        list(pool.map(get, keys))
-    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
-    return {"rate": len(keys) / seconds, "cpu_ms": cpu / len(keys) * 1000}
 
 
 def s3_get_rate(root: Path) -> float:
@@ -472,7 +470,7 @@ def case_get_rate(url: str, bucket: str = "bench", sample: int = 2000) -> dict[s
 def row(name: str, result: dict[str, float], size: int) -> str:
     rate = size / 1e6 / result["seconds"]
     return (
-        f"{name:34} {result['seconds']:8.2f} {rate:8,.0f} {result['share']:8.0%} "
+        f"{name:38} {result['seconds']:8.2f} {rate:8,.0f} {result['share']:8.0%} "
         f"{result['cpu']:8.1f} {result['peak_mb']:8,.0f} {int(result['runs']):5}"
     )
 
@@ -486,23 +484,31 @@ def shape_table(shape: str, root: Path, server: str | None, work: Path, runs: in
     }
     if server:
         cases["meterbot -> PostgreSQL"] = meterbot_once(root, "postgresql", server, work)
-    if shape == "small":
+    if shape == "small":  # through moto's S3, and through a bucket answering at once
         s3_server, os.environ["BENCH_S3"] = start_s3(root, "bench")
+        quick = QuickS3(root)
         url = "s3://bench/usage/"
-        cases["meterbot -> S3 (moto) -> SQLite"] = meterbot_once(root, "sqlite", None, work, url)
-        cases[BOTOCORE] = meterbot_once(root, "sqlite", None, work, url, gets="botocore")
-        if server:
-            cases["meterbot -> S3 (moto) -> PostgreSQL"] = meterbot_once(
-                root, "postgresql", server, work, url
+        for where, endpoint in (("moto", ""), ("at once", quick.url)):
+            at = {"BENCH_S3": endpoint} if endpoint else {}
+            cases[f"meterbot -> S3 ({where}) -> SQLite"] = meterbot_once(
+                root, "sqlite", None, work, url, **at
             )
+            cases[f"  S3 ({where}), GETs by botocore"] = meterbot_once(
+                root, "sqlite", None, work, url, BENCH_GETS="botocore", **at
+            )
+            if server:
+                cases[f"meterbot -> S3 ({where}) -> PostgreSQL"] = meterbot_once(
+                    root, "postgresql", server, work, url, **at
+                )
     results = in_rounds(runs, cases)
     if shape == "small":
         stand_in = s3_get_rate(root)
         s3_server.stop()  # type: ignore[attr-defined]
+        quick.stop()
     records = next(iter(results.values()))["records"]
     print(f"\n{shape}: {count:,} objects, {size / 1e6:,.0f} MB, {records:,} records")
     print(
-        f"{'case':34} {'seconds':>8} {'MB/s':>8} {'ceiling':>8} {'CPU s':>8} {'peak MB':>8} "
+        f"{'case':38} {'seconds':>8} {'MB/s':>8} {'ceiling':>8} {'CPU s':>8} {'peak MB':>8} "
         f"{'runs':>5}"
     )
     for name, result in results.items():
@@ -514,7 +520,6 @@ def shape_table(shape: str, root: Path, server: str | None, work: Path, runs: in
             "in 10-50 ms per connection, and meterbot keeps up to 64 in flight"
         )
         print(get_cost(results, count))
-        print(get_costs(root))
 
 
 def get_cost(results: dict[str, dict[str, float]], count: int) -> str:
@@ -522,15 +527,16 @@ def get_cost(results: dict[str, dict[str, float]], count: int) -> str:
     per object; small GETs through the CRT, and every GET through botocore. botocore's
     work for a request holds the GIL: at C ms a GET, at most 1000 / C GETs a second."""
     local = results["meterbot -> SQLite"]["cpu"]
-    crt, boto = (
-        (results[name]["cpu"] - local) / count * 1000
-        for name in ("meterbot -> S3 (moto) -> SQLite", BOTOCORE)
+
+    def per_get(name: str) -> float:
+        return (results[name]["cpu"] - local) / count * 1000
+
+    each = "; ".join(
+        f"{where}: {per_get(f'meterbot -> S3 ({where}) -> SQLite'):.2f} ms through the CRT, "
+        f"{per_get(f'  S3 ({where}), GETs by botocore'):.2f} through botocore"
+        for where in ("moto", "at once")
     )
-    return (
-        f"meterbot's own CPU a GET (an S3 case's CPU less the folder's, over {count:,} GETs), "
-        f"SQLite: {crt:.2f} ms through the CRT, {boto:.2f} ms through botocore, which holds "
-        f"the GIL: at most {1000 / boto:,.0f} GETs a second on this CPU, whatever S3's latency"
-    )
+    return f"meterbot's own CPU a GET (an S3 case's CPU less the folder's, SQLite), {each}"
 
 
 def _cli(*args: str, database: str, usage: Path) -> float:

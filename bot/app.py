@@ -52,6 +52,7 @@ def s3_config() -> Config:
 
 
 def s3_getter(s3: Any) -> S3Getter | None:
+    """The CRT's GETs beside `s3`, signed with the default session's credentials."""
     import boto3
 
     from core.ingest.sources.s3_get import S3Getter
