@@ -68,6 +68,19 @@ def engine(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[Engine]
     eng.dispose()
 
 
+@pytest.fixture(scope="module")
+def moto_server() -> Iterator[str]:
+    """moto's server on loopback, for clients that speak HTTP themselves (the CRT's S3
+    client) or run in another thread than the test (SQS consumers)."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
 @pytest.fixture
 def database_url(engine: Engine) -> str:
     """The URL of `engine`'s database, for code that opens its own engine."""

@@ -10,7 +10,7 @@ from decimal import Decimal
 from core.agreements.queue import poll_once
 from core.periods import hour_floor
 from tests.agreements.conftest import World
-from tests.agreements.test_events import Consumer, EventQueue, deliver, moto_server, queue  # noqa: F401
+from tests.agreements.test_events import Consumer, EventQueue, deliver, queue  # noqa: F401
 from tests.agreements.test_metering import add_usage, send
 from tests.agreements.test_registration import NEW_ACCOUNT, NEW_ARN, issue, site_for
 from tests.fakes.marketplace import MarketplaceStandIn

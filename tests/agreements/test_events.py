@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 from sqlmodel import Session, select
 
 from core.agreements.client import AgreementClient
@@ -28,15 +26,6 @@ from tests.scheduler.conftest import RecordingNotifier
 
 H13 = datetime.fromisoformat("2026-11-10T13:00:00+00:00")
 H14 = H13 + timedelta(hours=1)
-
-
-@pytest.fixture(scope="module")
-def moto_server() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ import gzip
 import socket
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,6 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 from botocore.response import StreamingBody
-from moto.server import ThreadedMotoServer
 from sqlalchemy import Engine
 
 from core.errors import ExternalServiceError
@@ -35,18 +33,9 @@ LINE = b'{"timestamp": "2026-11-22T00:30:00Z", "customer": "acct-0001", "dimensi
 KEYS = dict(aws_access_key_id="testing", aws_secret_access_key="testing")
 
 
-@pytest.fixture(scope="module")
-def moto_url() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
 @pytest.fixture
-def s3(moto_url: str, request: pytest.FixtureRequest) -> Any:
-    client = boto3.client("s3", region_name="us-east-1", endpoint_url=moto_url, **KEYS)
+def s3(moto_server: str, request: pytest.FixtureRequest) -> Any:
+    client = boto3.client("s3", region_name="us-east-1", endpoint_url=moto_server, **KEYS)
     bucket = f"usage-{abs(hash(request.node.nodeid)) % 10**9}"
     client.create_bucket(Bucket=bucket)
     client.bucket = bucket  # type: ignore[attr-defined]  (the test's own bucket)

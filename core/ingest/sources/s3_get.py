@@ -3,8 +3,8 @@
 botocore spends 1.5-3 ms of Python on every GET (building, signing, sending and
 parsing the request) and holds the GIL while it does: a pass over thousands of
 small objects is bound by it at a few hundred GETs a second, however fast S3
-answers. The CRT client signs, connects and retries in C threads, for a quarter
-of that CPU or less (docs/ingestion.md). botocore still lists, and still
+answers. The CRT client signs, connects and retries in C threads, for a third of
+that CPU (docs/ingestion.md). botocore still lists, and still
 streams large objects, which the CRT client would hand over whole.
 
 The URL comes from the boto3 client (one presigned URL per bucket), so the
