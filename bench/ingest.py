@@ -430,7 +430,9 @@ class QuickS3:
             f"<Contents><Key>{escape(k)}</Key><LastModified>2026-11-23T00:00:00.000Z"
             f'</LastModified><ETag>"0"</ETag><Size>{self.sizes[k]}</Size></Contents>'
             for k in keys
-        ) + "".join(f"<CommonPrefixes><Prefix>{f}</Prefix></CommonPrefixes>" for f in folders)
+        ) + "".join(
+            f"<CommonPrefixes><Prefix>{escape(f)}</Prefix></CommonPrefixes>" for f in folders
+        )
         token = f"<NextContinuationToken>{escape(keys[-1])}</NextContinuationToken>" if more else ""
         return (
             f'<?xml version="1.0" encoding="UTF-8"?><ListBucketResult><Name>bench</Name>'

@@ -97,8 +97,8 @@ class S3Source:
 
     def open(self, ref: ObjectRef) -> OpenedObject:
         getter = self.getter
-        small = getter and ref.size <= getter.max_bytes and getter.serves(self.bucket)
-        client: Any = getter if small else self.client
+        by_crt = getter and ref.size <= getter.max_bytes and getter.serves(self.bucket)
+        client: Any = getter if by_crt else self.client
         # IfMatch: read exactly the version that was claimed, never a newer upload.
         response = self._call(
             client.get_object, Bucket=self.bucket, Key=ref.key, IfMatch=f'"{ref.etag}"'
