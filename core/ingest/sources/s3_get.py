@@ -4,8 +4,8 @@ botocore spends 1.5-3 ms of Python on every GET (building, signing, sending and
 parsing the request) and holds the GIL while it does: a pass over thousands of
 small objects is bound by it at a few hundred GETs a second, however fast S3
 answers. The CRT client signs, connects and retries in C threads, for a third of
-that CPU (docs/ingestion.md). botocore still lists, and still
-streams large objects, which the CRT client would hand over whole.
+that CPU (docs/ingestion.md). botocore still lists, and still streams large
+objects, which the CRT client would hand over whole.
 
 The URL comes from the boto3 client (one presigned URL per bucket), so the
 endpoint settings (AWS_ENDPOINT_URL_S3, addressing style, FIPS) hold as they do
@@ -88,8 +88,8 @@ class S3Getter:
         if located is None:
             raise ValueError(f"s3://{Bucket} is in another region: its GETs go through botocore")
         host, path = located
-        headers = HttpHeaders([("Host", host), ("If-Match", IfMatch)])
-        request = HttpRequest("GET", path + quote(Key, safe="/~"), headers)
+        asked = HttpHeaders([("Host", host), ("If-Match", IfMatch)])
+        request = HttpRequest("GET", path + quote(Key, safe="/~"), asked)
         parts: list[tuple[int, bytes]] = []
         encoding: list[str] = []
 
