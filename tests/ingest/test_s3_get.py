@@ -7,6 +7,7 @@ in-process mock only sees botocore's requests).
 from __future__ import annotations
 
 import gzip
+import re
 import socket
 import threading
 import time
@@ -15,6 +16,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 from botocore.response import StreamingBody
 from sqlalchemy import Engine
@@ -130,6 +132,7 @@ class _Stub:
     def __init__(self, answers: list[bytes]) -> None:
         self.answers = answers
         self.requests = 0
+        self.signed_by: list[str] = []  # each GET's access key id
         self.sock = socket.create_server(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
         self.held: list[socket.socket] = []
@@ -155,6 +158,7 @@ class _Stub:
                 conn.sendall(_answer("200 OK", b"", "x-amz-bucket-region: us-east-1"))
                 continue
             self.requests += 1
+            self.signed_by += re.findall(r"Credential=([^/]+)/", request.decode())
             if not self.answers:
                 self.held.append(conn)  # keep it open, say nothing
                 return
@@ -182,20 +186,34 @@ def _get(source: S3Source) -> Any:
     return source.getter.get_object(Bucket="b", Key="k.jsonl", IfMatch='"e"')
 
 
+OK = _answer(  # S3's answer to the CRT's ranged GET of a small object
+    "206 Partial Content", LINE, f"Content-Range: bytes 0-{len(LINE) - 1}/{len(LINE)}", 'ETag: "e"'
+)
+
+
 def test_s3_slowing_down_is_tried_again_by_the_getter() -> None:
     slow_down = _answer(
         "503 Slow Down", b"<Error><Code>SlowDown</Code><Message>Reduce</Message></Error>"
     )
-    ok = _answer(
-        "206 Partial Content",
-        LINE,
-        f"Content-Range: bytes 0-{len(LINE) - 1}/{len(LINE)}",
-        'ETag: "e"',
-    )
-    stub = _Stub([slow_down, ok])
+    stub = _Stub([slow_down, OK])
     try:
         got = _get(_stub_source(stub))
         assert (got["Body"].read(), stub.requests) == (LINE, 2)
+    finally:
+        stub.close()
+
+
+def test_every_get_is_signed_with_the_credentials_botocore_holds_then() -> None:
+    stub = _Stub([OK] * 3)
+    credentials = Credentials("first", "secret")
+    s3 = boto3.client("s3", region_name="us-east-1", endpoint_url=stub.url, **KEYS)
+    source = S3Source(s3, "b", "", getter=S3Getter(s3, credentials))
+    try:
+        _get(source)
+        credentials.access_key = "rotated"  # as botocore's refresh replaces them
+        _get(source)
+        _get(source)
+        assert stub.signed_by == ["first", "rotated", "rotated"]
     finally:
         stub.close()
 

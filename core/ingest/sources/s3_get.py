@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 from xml.etree import ElementTree
 
-from awscrt.auth import AwsCredentials, AwsCredentialsProvider
+from awscrt.auth import AwsCredentialsProvider
 from awscrt.exceptions import AwsCrtError
 from awscrt.http import HttpHeaders, HttpRequest
 from awscrt.io import ClientBootstrap, DefaultHostResolver, EventLoopGroup
@@ -66,14 +66,11 @@ class S3Getter:
         loops = EventLoopGroup(2)
         tls = urlsplit(s3.meta.endpoint_url).scheme == "https"
 
-        def current() -> AwsCredentials:  # botocore refreshes them as they near expiry
-            frozen = credentials.get_frozen_credentials()
-            return AwsCredentials(frozen.access_key, frozen.secret_key, frozen.token)
-
+        self._credentials = credentials  # botocore's: refreshed as they near expiry
+        self._signing: tuple[Any, AwsCredentialsProvider] | None = None
         self._client = S3Client(
             bootstrap=ClientBootstrap(loops, DefaultHostResolver(loops)),
             region=s3.meta.region_name,
-            credential_provider=AwsCredentialsProvider.new_delegate(current),
             tls_mode=S3RequestTlsMode.ENABLED if tls else S3RequestTlsMode.DISABLED,
             part_size=MAX_BYTES,
             max_active_connections_override=IN_FLIGHT,
@@ -104,6 +101,7 @@ class S3Getter:
             request=request,
             on_headers=on_headers,
             on_body=on_body,
+            credential_provider=self._provider(),
         )
         try:
             started.finished_future.result(self._timeout)
@@ -118,6 +116,18 @@ class S3Getter:
         parts.sort()
         body = io.BytesIO(b"".join(chunk for _, chunk in parts))
         return {"Body": body, "ContentEncoding": encoding[0] if encoding else None}
+
+    def _provider(self) -> AwsCredentialsProvider:
+        """The credentials botocore holds now, handed to the CRT as they are. Asked from
+        the thread that makes the GET: a provider the CRT asked itself (a delegate) would
+        take the GIL from its event loop at every signing, stalling that loop's GETs."""
+        frozen = self._credentials.get_frozen_credentials()
+        if self._signing is None or self._signing[0] != frozen:
+            provider = AwsCredentialsProvider.new_static(
+                frozen.access_key, frozen.secret_key, frozen.token
+            )
+            self._signing = (frozen, provider)
+        return self._signing[1]
 
     def serves(self, bucket: str) -> bool:
         """Whether this client fetches the bucket's objects: it signs for its own region
