@@ -141,6 +141,26 @@ def files(root: Path) -> list[Path]:
 # -- the cases, each run in a child process -----------------------------------------
 
 
+def _s3_client(endpoint: str) -> object:
+    """The S3 client `meterbot ingest` builds, on the stand-in's endpoint (an older
+    checkout's client settings where it has no builder)."""
+    os.environ["AWS_ENDPOINT_URL_S3"] = endpoint
+    try:
+        from bot.app import s3_client
+
+        return s3_client("us-east-1")
+    except ImportError:
+        import boto3
+
+        try:
+            from bot.app import s3_config
+
+            config = s3_config()
+        except ImportError:
+            from bot.app import AWS_CONFIG as config  # type: ignore[attr-defined,no-redef]
+        return boto3.client("s3", region_name="us-east-1", config=config)
+
+
 def _open_source(url: str, s3: object) -> object:
     try:
         from core.ingest.sources.open import open_source
@@ -190,17 +210,7 @@ def case_meterbot(root: Path, database: str, s3_url: str | None) -> dict[str, fl
     engine = make_engine(database)
     s3 = None
     if s3_url:
-        import boto3
-
-        try:  # the composition root's client settings (a baseline checkout may lack them)
-            from bot.app import s3_config
-
-            config = s3_config()
-        except ImportError:
-            from bot.app import AWS_CONFIG as config  # type: ignore[attr-defined,no-redef]
-        s3 = boto3.client(
-            "s3", region_name="us-east-1", endpoint_url=os.environ["BENCH_S3"], config=config
-        )
+        s3 = _s3_client(os.environ["BENCH_S3"])
     source = _open_source(s3_url or str(root), s3)
     worker = os.environ.get("BENCH_WORKER", "bench")
     cpu = time.process_time()  # every thread of the process: readers, fetches, commits

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +52,31 @@ def s3_config() -> Config:
     return aws_config(max_pool_connections=64)
 
 
+def s3_client(region: str) -> Any:
+    """botocore's S3 client, reading S3's timestamps with `s3_timestamp`."""
+    import boto3
+    import botocore.session
+
+    session = botocore.session.get_session()  # a session of its own: other clients' parsers stay
+    parsers = session.get_component("response_parser_factory")
+    parsers.set_parser_defaults(timestamp_parser=s3_timestamp)
+    s3 = boto3.Session(botocore_session=session)
+    return s3.client("s3", region_name=region, config=s3_config())
+
+
+def s3_timestamp(text: str) -> datetime:
+    """S3's ISO 8601 times at C speed, any other form as botocore reads it. botocore's
+    parser (dateutil) takes 60 us a time: a listing of 12,000 keys held the GIL a second
+    to read LastModified, which nothing here uses."""
+    from botocore.utils import parse_timestamp
+
+    try:
+        parsed = datetime.fromisoformat(text)
+    except (TypeError, ValueError):  # RFC 1123 headers, epoch seconds
+        return parse_timestamp(text)
+    return parsed if parsed.tzinfo is not None else parse_timestamp(text)
+
+
 def s3_getter(s3: Any) -> S3Getter | None:
     """The CRT's GETs beside `s3`, signed with the default session's credentials."""
     import boto3
@@ -81,7 +107,7 @@ class Services:
 
     @cached_property
     def s3(self) -> Any:
-        return client("s3", region=self.settings.aws_region, config=s3_config())
+        return s3_client(self.settings.aws_region)
 
     @cached_property
     def s3_getter(self) -> S3Getter | None:

@@ -10,9 +10,11 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.utils import parse_timestamp
 from moto import mock_aws
 from sqlalchemy import Engine
 
+from bot.app import s3_client, s3_timestamp
 from core.ingest.pipeline import ingest_pass
 from core.ingest.sources.open import open_source
 from core.ingest.synthetic import write_usage_files
@@ -26,9 +28,35 @@ def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     with mock_aws():
-        client = boto3.client("s3", region_name="us-east-1")
+        client = s3_client("us-east-1")  # the client `meterbot ingest` builds
         client.create_bucket(Bucket="usage-bucket")
         yield client
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2026-11-22T00:30:00.000Z",  # a listing's LastModified
+        "2026-11-22T00:30:00.123456+01:00",
+        "Sun, 22 Nov 2026 00:30:00 GMT",  # a Last-Modified header
+        "1795307400",  # epoch seconds
+        "2026-11-22T00:30:00",
+    ],
+)
+def test_s3_times_are_read_as_botocore_reads_them(text: str) -> None:
+    ours, botocores = s3_timestamp(text), parse_timestamp(text)
+    assert (ours, ours.utcoffset()) == (botocores, botocores.utcoffset())
+
+
+def test_the_s3_client_lists_and_heads_with_botocores_times(s3: Any) -> None:
+    def times(client: Any) -> tuple[Any, Any]:
+        listed = client.list_objects_v2(Bucket="usage-bucket")["Contents"][0]
+        headed = client.head_object(Bucket="usage-bucket", Key="k.jsonl")
+        return listed["LastModified"], headed["LastModified"]
+
+    s3.put_object(Bucket="usage-bucket", Key="k.jsonl", Body=LINE)
+    ours, botocores = times(s3), times(boto3.client("s3", region_name="us-east-1"))
+    assert ours == botocores and ours[0].tzinfo is not None
 
 
 def _upload(s3: Any, folder: Path, prefix: str) -> list[Path]:
