@@ -1,7 +1,7 @@
 """The data the Slack tests run against: one product, a plan, three customers.
 
 The catalog is tests/worlds/slack.yml, applied as `meterbot plans apply` would; each
-customer also has 1500 API calls in the last hour. Acme and Globex are subscribed in the
+customer also has 1500 API calls in the last hour (of today: see `_last_hour`). Acme and Globex are subscribed in the
 Marketplace stand-in; Initech's CustomerIdentifier is unknown there, so its records come
 back "not subscribed" (a failure with a Retry).
 """
@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from core.models import Contract, Customer, Dimension, Product
-from core.periods import hour_floor, month_floor, previous_month
+from core.periods import day_floor, hour_floor, month_floor, previous_month
 from tests.worlds.plans import apply_world, one
 from tests.worlds.usage import rollup
 
@@ -68,4 +68,6 @@ def _customer(index: int, name: str, identifier: str, start: date) -> dict[str, 
 
 
 def _last_hour(now: datetime) -> datetime:
-    return max(hour_floor(now) - timedelta(hours=1), month_floor(now))
+    """The hour before now's, or now's own in a day's first hour: `/meter usage day` and
+    the month's figures both count it whenever the tests run."""
+    return max(hour_floor(now) - timedelta(hours=1), day_floor(now))
