@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from core.periods import month_floor
 from tests.fakes.slack_api import Call, SharedFile
 from tests.slack.conftest import Bot
 from tests.slack.signed import ADMIN
@@ -70,10 +71,12 @@ def csv_lines(rows: list[tuple[datetime, str, str, str]], *, header: str = HEADE
 
 
 def usage_rows(now: datetime, count: int) -> list[tuple[datetime, str, str, str]]:
-    """`count` good lines over the last five hours: two customers, both dimensions."""
+    """`count` good lines over the last five hours: two customers, both dimensions. None
+    falls before the month began: from 05:45 on the 1st the month before is closed to
+    Marketplace (its 06:00 cut-off less the send margin)."""
     rows = []
     for n in range(count):
-        moment = now - timedelta(hours=1 + n % 5, minutes=n % 50)
+        moment = max(now - timedelta(hours=1 + n % 5, minutes=n % 50), month_floor(now))
         customer = ("usage-0", "usage-1")[n % 2]
         if n % 3:
             rows.append((moment, customer, "api_calls", str(1 + n % 7)))

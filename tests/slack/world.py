@@ -1,9 +1,9 @@
 """The data the Slack tests run against: one product, a plan, three customers.
 
 The catalog is tests/worlds/slack.yml, applied as `meterbot plans apply` would; each
-customer also has 1500 API calls in the last hour (of today: see `_last_hour`). Acme and Globex are subscribed in the
-Marketplace stand-in; Initech's CustomerIdentifier is unknown there, so its records come
-back "not subscribed" (a failure with a Retry).
+customer also has 1500 API calls in the last hour (of today: see `_last_hour`). Acme and
+Globex are subscribed in the Marketplace stand-in; Initech's CustomerIdentifier is
+unknown there, so its records come back "not subscribed" (a failure with a Retry).
 """
 
 from __future__ import annotations
