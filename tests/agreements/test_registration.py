@@ -16,7 +16,7 @@ from bot.server import build_web_app
 from core.customers.lookup import contract_at, find_customer
 from core.models import AuditEvent, Customer, Entitlement, MarketplaceModel
 from core.settings import load_settings
-from tests.agreements.conftest import END, START, World
+from tests.agreements.conftest import START, World
 from tests.fakes.marketplace import MarketplaceStandIn
 from tests.fakes.slack_api import SlackApiStandIn
 
@@ -92,7 +92,7 @@ async def test_a_new_subscriber_registers_and_their_agreement_syncs(site: Site) 
         account=NEW_ACCOUNT,
         license_arn=NEW_ARN,
         start=START,
-        end=END,
+        end=datetime.now(UTC) + timedelta(days=365),  # registration runs on the real clock
         entitlements={"storage_tb": 100},
     )
     issue(site, "tok-new")

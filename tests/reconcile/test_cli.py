@@ -26,11 +26,20 @@ def cli(books: Books, database_url, monkeypatch, tmp_path):
     return books
 
 
-def test_reconcile_prints_the_differences_and_exits_3(cli, capsys):
+class _November23(datetime):
+    """The day after the sends: CloudTrail keeps 90 days, counted from the verb's now."""
+
+    @classmethod
+    def now(cls, tz=None):
+        return datetime(2026, 11, 23, tzinfo=tz)
+
+
+def test_reconcile_prints_the_differences_and_exits_3(cli, capsys, monkeypatch):
     trade(cli)
     cli.trail.forget(cli.record_id(cli.world.beta.id, cli.world.seats.id, H1))
-    # CloudTrail's own clock is the real one here: the sends were in November 2026.
+    # The sends were in November 2026: CloudTrail and the verb read the clock then.
     cli.trail.clock = lambda: datetime(2026, 11, 23, tzinfo=UTC)
+    monkeypatch.setattr("bot.commands.reconcile.datetime", _November23)
 
     assert main(["reconcile", "--month", "2026-11", "--csv", "--quiet"]) == 3
     out, err = capsys.readouterr()
