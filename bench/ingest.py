@@ -141,38 +141,49 @@ def files(root: Path) -> list[Path]:
 # -- the cases, each run in a child process -----------------------------------------
 
 
-def _s3_client(endpoint: str) -> object:
-    """The S3 client `meterbot ingest` builds, on the stand-in's endpoint (an older
-    checkout's client settings where it has no builder)."""
+def _source(url: str, endpoint: str | None) -> object:
+    """The source `meterbot ingest` opens: the folder, or the S3 prefix on the stand-in's
+    endpoint with the clients the composition root builds (small GETs through the CRT
+    unless BENCH_GETS=botocore)."""
+    if endpoint is None:
+        return _open_source(url)
     os.environ["AWS_ENDPOINT_URL_S3"] = endpoint
+    crt = os.environ.get("BENCH_GETS") != "botocore"
     try:
-        from bot.app import s3_client
-
-        return s3_client("us-east-1")
+        from bot.app import s3_client, s3_getter, s3_session
     except ImportError:
-        import boto3
-
-        try:
-            from bot.app import s3_config
-
-            config = s3_config()
-        except ImportError:
-            from bot.app import AWS_CONFIG as config  # type: ignore[attr-defined,no-redef]
-        return boto3.client("s3", region_name="us-east-1", config=config)
+        return _older_s3_source(url, crt)
+    session = s3_session()
+    s3 = s3_client("us-east-1", session)
+    return _open_source(url, s3_client=s3, s3_getter=s3_getter(s3, session) if crt else None)
 
 
-def _open_source(url: str, s3: object) -> object:
+def _older_s3_source(url: str, crt: bool) -> object:
+    """An older checkout's S3 source (a baseline): its client settings, and its CRT
+    getter where it has one."""
+    import boto3
+
+    try:
+        from bot.app import s3_config
+
+        config = s3_config()
+    except ImportError:
+        from bot.app import AWS_CONFIG as config  # type: ignore[attr-defined,no-redef]
+    s3 = boto3.client("s3", region_name="us-east-1", config=config)
+    try:
+        from bot.app import s3_getter
+    except ImportError:  # botocore makes every GET
+        return _open_source(url, s3_client=s3)
+    getter = s3_getter(s3) if crt else None  # type: ignore[call-arg]
+    return _open_source(url, s3_client=s3, s3_getter=getter)
+
+
+def _open_source(url: str, **clients: object) -> object:
     try:
         from core.ingest.sources.open import open_source
     except ImportError:  # the code before sources/open.py
         from core.ingest.sources.base import open_source  # type: ignore[attr-defined,no-redef]
-    if s3 is None or os.environ.get("BENCH_GETS") == "botocore":
-        return open_source(url, s3_client=s3)
-    try:  # small objects' GETs through the CRT, as `meterbot ingest` makes them
-        from bot.app import s3_getter
-    except ImportError:  # a baseline checkout: botocore makes every GET
-        return open_source(url, s3_client=s3)
-    return open_source(url, s3_client=s3, s3_getter=s3_getter(s3))
+    return open_source(url, **{"s3_client": None, **clients})  # type: ignore[arg-type]
 
 
 def prepare(database: str) -> None:
@@ -208,10 +219,7 @@ def case_meterbot(root: Path, database: str, s3_url: str | None) -> dict[str, fl
     importlib.import_module("core.ingest.worker")
 
     engine = make_engine(database)
-    s3 = None
-    if s3_url:
-        s3 = _s3_client(os.environ["BENCH_S3"])
-    source = _open_source(s3_url or str(root), s3)
+    source = _source(s3_url or str(root), os.environ["BENCH_S3"] if s3_url else None)
     worker = os.environ.get("BENCH_WORKER", "bench")
     cpu = time.process_time()  # every thread of the process: readers, fetches, commits
     report = ingest_pass(engine, source=source, now=NOW, worker=worker)  # type: ignore[arg-type]

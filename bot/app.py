@@ -52,16 +52,21 @@ def s3_config() -> Config:
     return aws_config(max_pool_connections=64)
 
 
-def s3_client(region: str) -> Any:
-    """botocore's S3 client, reading S3's timestamps with `s3_timestamp`."""
+def s3_session() -> Any:
+    """A boto3 session for S3 alone: its parser reads S3's timestamps with `s3_timestamp`
+    (other clients keep botocore's), and its credentials sign botocore's requests and the
+    CRT's alike, so one chain is resolved and refreshed for both."""
     import boto3
     import botocore.session
 
-    session = botocore.session.get_session()  # a session of its own: other clients' parsers stay
+    session = botocore.session.get_session()
     parsers = session.get_component("response_parser_factory")
     parsers.set_parser_defaults(timestamp_parser=s3_timestamp)
-    s3 = boto3.Session(botocore_session=session)
-    return s3.client("s3", region_name=region, config=s3_config())
+    return boto3.Session(botocore_session=session)
+
+
+def s3_client(region: str, session: Any) -> Any:
+    return session.client("s3", region_name=region, config=s3_config())
 
 
 def s3_timestamp(text: str) -> datetime:
@@ -77,13 +82,11 @@ def s3_timestamp(text: str) -> datetime:
     return parsed if parsed.tzinfo is not None else parse_timestamp(text)
 
 
-def s3_getter(s3: Any) -> S3Getter | None:
-    """The CRT's GETs beside `s3`, signed with the default session's credentials."""
-    import boto3
-
+def s3_getter(s3: Any, session: Any) -> S3Getter | None:
+    """The CRT's GETs beside `s3`, signed with the credentials of its `session`."""
     from core.ingest.sources.s3_get import S3Getter
 
-    credentials = boto3.Session().get_credentials()
+    credentials = session.get_credentials()
     return S3Getter(s3, credentials) if credentials is not None else None
 
 
@@ -106,14 +109,18 @@ class Services:
         return Admins(frozenset(self.settings.admins))
 
     @cached_property
+    def s3_session(self) -> Any:
+        return s3_session()
+
+    @cached_property
     def s3(self) -> Any:
-        return s3_client(self.settings.aws_region)
+        return s3_client(self.settings.aws_region, self.s3_session)
 
     @cached_property
     def s3_getter(self) -> S3Getter | None:
-        """Small objects' GETs through the CRT, on the S3 client's endpoint and the
-        session's credentials; None without credentials (botocore then says so)."""
-        return s3_getter(self.s3)
+        """Small objects' GETs through the CRT, on the S3 client's endpoint and
+        credentials; None without credentials (botocore then says so)."""
+        return s3_getter(self.s3, self.s3_session)
 
     @cached_property
     def marketplace(self) -> Any:

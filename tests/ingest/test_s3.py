@@ -14,7 +14,7 @@ from botocore.utils import parse_timestamp
 from moto import mock_aws
 from sqlalchemy import Engine
 
-from bot.app import s3_client, s3_timestamp
+from bot.app import s3_client, s3_session, s3_timestamp
 from core.ingest.pipeline import ingest_pass
 from core.ingest.sources.open import open_source
 from core.ingest.synthetic import write_usage_files
@@ -28,7 +28,7 @@ def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     with mock_aws():
-        client = s3_client("us-east-1")  # the client `meterbot ingest` builds
+        client = s3_client("us-east-1", s3_session())  # the client `meterbot ingest` builds
         client.create_bucket(Bucket="usage-bucket")
         yield client
 
